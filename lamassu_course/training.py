@@ -1,0 +1,81 @@
+"""Training loops: one step, a loop over batches, and stateful truncated BPTT for text.
+
+One training step is: forward, loss, backward, (clip), optimiser step. The loops record the
+loss and the gradient norm before clipping, and show a tqdm progress bar.
+"""
+import numpy as np
+from tqdm.auto import tqdm
+
+from .data import one_hot, tbptt_windows
+from .losses import softmax_cross_entropy
+from .optim import clip_by_global_norm, clip_by_value, global_norm
+
+__all__ = ["train_step", "train", "train_tbptt"]
+
+
+def train_step(rnn, xs, targets, loss_fn, optimizer, h0=None, clip_norm=None, clip_value=None):
+    """forward -> loss_fn(ys, targets) -> backward -> clip -> optimizer.step.
+
+    Returns (loss, gradient norm before clipping, hs). ``clip_norm`` clips by global norm,
+    ``clip_value`` entry by entry; give at most one.
+    """
+    if clip_norm is not None and clip_value is not None:
+        raise ValueError("give clip_norm or clip_value, not both")
+    ys, hs = rnn.forward(xs, h0)
+    loss, dys = loss_fn(ys, targets)
+    grads = rnn.backward(xs, hs, dys)
+    grads = {name: grads[name] for name in rnn.params}
+    if clip_norm is not None:
+        grads, norm = clip_by_global_norm(grads, clip_norm)
+    else:
+        norm = global_norm(grads)
+        if clip_value is not None:
+            grads = clip_by_value(grads, clip_value)
+    optimizer.step(grads)
+    return loss, norm, hs
+
+
+def train(rnn, batches, loss_fn, optimizer, *, clip_norm=None, clip_value=None,
+          progress=True, desc="training"):
+    """Run ``train_step`` on every (xs, targets) of ``batches`` (a list or generator).
+
+    Returns {"loss": array of losses, "grad_norm": array of norms before clipping}.
+    """
+    losses, norms = [], []
+    total = len(batches) if hasattr(batches, "__len__") else None
+    for xs, targets in tqdm(batches, total=total, desc=desc, disable=not progress):
+        loss, norm, _ = train_step(rnn, xs, targets, loss_fn, optimizer,
+                                   clip_norm=clip_norm, clip_value=clip_value)
+        losses.append(loss)
+        norms.append(norm)
+    return {"loss": np.array(losses), "grad_norm": np.array(norms)}
+
+
+def train_tbptt(rnn, ids, *, window=25, batch_size=1, optimizer, epochs=1, clip_norm=None,
+                clip_value=None, progress=True, callback=None):
+    """Train a character model on a stream of indices by truncated BPTT.
+
+    Each window of k = ``window`` steps is one forward/backward; the hidden state at its end
+    starts the next window (carried), but no gradient flows back across the boundary
+    (stopped). The state restarts from zeros at each epoch. ``callback(step, rnn)``, if
+    given, runs after every update. Returns {"loss": nats per character per window,
+    "grad_norm": norm before clipping}.
+    """
+    V = rnn.sizes[0]
+    windows = [w for w in tbptt_windows(ids, window, batch_size)]
+    losses, norms = [], []
+    bar = tqdm(total=epochs * len(windows), desc="TBPTT", disable=not progress)
+    for _ in range(epochs):
+        h = None
+        for inputs, targets in windows:
+            loss, norm, hs = train_step(rnn, one_hot(inputs, V), targets,
+                                        softmax_cross_entropy, optimizer, h0=h,
+                                        clip_norm=clip_norm, clip_value=clip_value)
+            h = hs[-1]  # carried to the next window; the gradient stops here
+            losses.append(loss / len(inputs))
+            norms.append(norm)
+            bar.update()
+            if callback is not None:
+                callback(len(losses), rnn)
+    bar.close()
+    return {"loss": np.array(losses), "grad_norm": np.array(norms)}
