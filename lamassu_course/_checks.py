@@ -13,7 +13,8 @@ def as_array(name, value, dtype=np.float64, allow_nonfinite=False):
     """Return ``value`` as a NumPy array of ``dtype``, refusing what is not numeric or finite.
 
     Booleans and integers are accepted (a one-hot input may be boolean); strings, objects
-    and complex numbers are refused with a ``TypeError`` that names the argument.
+    and complex numbers are refused with a ``TypeError`` that names the argument. With
+    ``dtype=None`` a float array keeps its precision and anything else becomes float64.
     """
     array = np.asarray(value)
     kind = array.dtype.kind
@@ -22,6 +23,8 @@ def as_array(name, value, dtype=np.float64, allow_nonfinite=False):
             f"{name} has dtype {array.dtype}; expected a real numeric array "
             f"(float, int or bool)"
         )
+    if dtype is None:
+        dtype = array.dtype if kind == "f" else np.float64
     array = array.astype(dtype, copy=False)
     if not allow_nonfinite and not np.all(np.isfinite(array)):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))

@@ -52,6 +52,8 @@ class CharVocab:
 
     def decode(self, ids):
         """Indices -> the string they spell."""
+        if np.size(ids) == 0:
+            return ""
         ids = _int_ids("ids", ids, self.size)
         return "".join(self.chars[i] for i in np.ravel(ids))
 
@@ -68,8 +70,8 @@ def tbptt_windows(ids, window, batch_size=1):
 
     The stream is split into ``batch_size`` contiguous streams side by side (column b is the
     b-th slice of the text), so the hidden state at the end of one window is the right start
-    for the next. Yields (inputs, targets), each (k, B) with k <= window; targets are the
-    inputs shifted by one character.
+    for the next. Returns a generator of (inputs, targets), each (k, B) with k <= window;
+    targets are the inputs shifted by one character. Bad arguments raise at the call.
     """
     ids = np.asarray(ids)
     if ids.ndim != 1 or ids.dtype.kind not in "iu":
@@ -84,5 +86,5 @@ def tbptt_windows(ids, window, batch_size=1):
                          f"{batch_size + 1} for one input and its target")
     inputs = ids[: n * batch_size].reshape(batch_size, n).T
     targets = ids[1: n * batch_size + 1].reshape(batch_size, n).T
-    for start in range(0, n, window):
-        yield inputs[start: start + window], targets[start: start + window]
+    return ((inputs[start: start + window], targets[start: start + window])
+            for start in range(0, n, window))

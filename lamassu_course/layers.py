@@ -20,7 +20,7 @@ __all__ = ["hidden_step", "hidden_step_backward", "output_step", "output_step_ba
 
 
 def _hidden_params(W_hx, W_hh, b_h):
-    W_hx = as_array("W_hx", W_hx)
+    W_hx = as_array("W_hx", W_hx, dtype=None)
     H, D = W_hx.shape if W_hx.ndim == 2 else (None, None)
     check_shape("W_hx", W_hx, (None, None), ("H", "D"))
     W_hh = as_array("W_hh", W_hh, W_hx.dtype)
@@ -31,7 +31,7 @@ def _hidden_params(W_hx, W_hh, b_h):
 
 
 def _output_params(W_yh, b_y, H=None):
-    W_yh = as_array("W_yh", W_yh)
+    W_yh = as_array("W_yh", W_yh, dtype=None)
     check_shape("W_yh", W_yh, (None, H), ("K", "H"))
     b_y = as_array("b_y", b_y, W_yh.dtype)
     check_shape("b_y", b_y, (W_yh.shape[0],), ("K",))
@@ -171,7 +171,7 @@ def output_backward(dys, hs, ys, W_yh, activation="identity"):
     """Backward of ``output_forward``: dz_t = g2'(z_t) dy_t, dh_t = W_yh^T dz_t,
     dW_yh = sum_t dz_t h_t^T, db_y = sum_t dz_t. Returns (dhs (T, B, H), dW_yh, db_y)."""
     act = get_activation(activation, OUTPUT_ACTIVATIONS, "output activation")
-    W_yh = as_array("W_yh", W_yh)
+    W_yh = as_array("W_yh", W_yh, dtype=None)
     check_shape("W_yh", W_yh, (None, None), ("K", "H"))
     K, H = W_yh.shape
     hs = as_array("hs", hs, W_yh.dtype)

@@ -5,6 +5,8 @@ loss or a backward pass, so a gradient check always sees the true gradient.
 """
 import numpy as np
 
+from ._checks import as_array
+
 __all__ = ["SGD", "Adagrad", "global_norm", "clip_by_value", "clip_by_global_norm"]
 
 
@@ -16,7 +18,8 @@ def _check_grads(params, grads):
         if np.shape(grads[name]) != param.shape:
             raise ValueError(f"grads[{name!r}] has shape {np.shape(grads[name])}; "
                              f"expected {param.shape} like params[{name!r}]")
-        if not np.all(np.isfinite(grads[name])):
+        grad = as_array(f"grads[{name!r}]", grads[name], allow_nonfinite=True)
+        if not np.all(np.isfinite(grad)):
             raise ValueError(f"grads[{name!r}] contains NaN or inf; expected finite numbers "
                              "(an exploding gradient? try clipping)")
 
