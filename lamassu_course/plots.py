@@ -36,7 +36,7 @@ def _node(ax, xy, text, color, shape="round"):
     ax.add_patch(FancyBboxPatch((xy[0] - width / 2, xy[1] - height / 2), width, height,
                                 boxstyle=f"round,pad={pad}", facecolor=color, alpha=0.25,
                                 edgecolor=color, linewidth=2))
-    ax.text(xy[0], xy[1], text, ha="center", va="center", fontsize=13)
+    ax.text(xy[0], xy[1], text, ha="center", va="center", fontsize=16)
 
 
 def _arrow(ax, start, end, color, label=None, rad=0.0, style="-|>", linestyle="-", side=0.18):
@@ -47,7 +47,7 @@ def _arrow(ax, start, end, color, label=None, rad=0.0, style="-|>", linestyle="-
         mid = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
         vertical = abs(end[0] - start[0]) < 1e-9
         offset = (side, 0) if vertical else (0, side)
-        ax.text(mid[0] + offset[0], mid[1] + offset[1], label, color=color, fontsize=11,
+        ax.text(mid[0] + offset[0], mid[1] + offset[1], label, color=color, fontsize=14,
                 ha="left" if vertical else "center", va="center" if vertical else "bottom")
 
 
@@ -62,7 +62,7 @@ def draw_rnn_cell(ax=None):
     ax.add_patch(FancyArrowPatch((0.62, 1.8), (0.62, 1.4), arrowstyle="-|>", mutation_scale=16,
                                  color=PALETTE["hidden"], linewidth=1.8,
                                  connectionstyle="arc3,rad=-1.6"))
-    ax.text(1.45, 1.6, r"$W_{hh}$" "\n" r"($h_{t-1}$)", color=PALETTE["hidden"], va="center")
+    ax.text(1.3, 1.6, r"$W_{hh}$" "\n" r"$h_{t-1}$", color=PALETTE["hidden"], va="center", fontsize=14)
     ax.set_xlim(-1.5, 2.3)
     ax.set_ylim(-0.6, 3.8)
     ax.set_aspect("equal")
@@ -108,7 +108,7 @@ def draw_unrolled(ax=None, steps=4, inputs=None, outputs=None, gradients=False, 
             _arrow(ax, (x - 0.55, 1.35), (x - gap + 0.55, 1.35), PALETTE["gradient"],
                    linestyle="--", rad=0.0)
             if t in outputs:
-                _arrow(ax, (x + 0.25, 2.75), (x + 0.25, 2.0), PALETTE["gradient"], linestyle="--")
+                _arrow(ax, (x - 0.25, 2.75), (x - 0.25, 2.0), PALETTE["gradient"], linestyle="--")
     ax.set_xlim(-0.8, steps * gap + 0.8)
     ax.set_ylim(-0.6, 4.5 if losses else 3.8)
     ax.set_aspect("equal")

@@ -1,7 +1,8 @@
 """The seed page's untrained "silly" network, reproduced faithfully in Python 3.
 
 Kept as the seed wrote it: its class and attribute names (``W_xh``, ``W_hy``, ``Bh``, ``By``),
-3x3 shapes, the order of its draws from NumPy's global generator, and its row/column mix:
+3x3 shapes, the order of its draws from NumPy's global generator, and its row/column mix
+(only two long lines are wrapped to fit the book's code column):
 the hidden state is updated as ``h @ W_hh`` (rows are the batch) but the output is
 ``W_hy.dot(h)`` (columns are the batch). It runs only because every size is 3; Chapter 2
 shows it break, and the rest of the course uses ``VanillaRNN`` instead.
@@ -43,6 +44,8 @@ class VanillaRecurrentNetwork(object):
 
     def forward_prop(self, x):
         self.hidden_state = self.hidden_state_activation_function(
-            np.dot(self.hidden_state, self.W_hh) + np.dot(x, self.W_xh) + self.Bh
+            np.dot(self.hidden_state, self.W_hh) + np.dot(x, self.W_xh)
+            + self.Bh
         )
-        return self.y_activation_function(self.W_hy.dot(self.hidden_state) + self.By)
+        return self.y_activation_function(
+            self.W_hy.dot(self.hidden_state) + self.By)

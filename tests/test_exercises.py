@@ -1,0 +1,224 @@
+"""Every check passes the right answer and names each typical wrong answer.
+
+A student's answer is written here the way a student would write it (NumPy, not the
+package), so a check that compares with the wrong reference fails here too.
+"""
+import numpy as np
+import pytest
+
+from lamassu_course import exercises
+from lamassu_course.exercises import (check_contraction_rate, check_count_parameters,
+                                      check_fixed_point, check_output_probabilities,
+                                      check_rnn_step, check_row_forward, check_tanh_derivative)
+
+tanh = np.tanh
+
+
+def sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def softmax_rows(z, axis=-1):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def rho(M):
+    return float(np.max(np.abs(np.linalg.eigvals(M))))
+
+
+def iterate(W_hh, W_hx, b_h, x, tol=1e-10):
+    h = np.zeros(len(b_h))
+    for _ in range(100_000):
+        h, h_old = tanh(W_hh @ h + W_hx @ x + b_h), h
+        if np.max(np.abs(h - h_old)) < tol:
+            return h
+    return h
+
+
+def row_forward(h_prev, x, W_hh, W_xh, W_hy, Bh, By, y_from=None, By_on=True, W_hh_T=False):
+    h = tanh(h_prev @ (W_hh.T if W_hh_T else W_hh) + x @ W_xh + Bh)
+    return h, (h if y_from is None else y_from) @ W_hy + (By if By_on else 0)
+
+
+# (check, the right answer, its number of cases)
+RIGHT = [
+    (check_rnn_step, lambda x, h, W_hx, W_hh, b: tanh(x @ W_hx.T + h @ W_hh.T + b), 6),
+    (check_count_parameters, lambda D, H, K: H * D + H * H + K * H + H + K, 5),
+    (check_output_probabilities, lambda h, W_yh, b_y: softmax_rows(h @ W_yh.T + b_y), 6),
+    (check_tanh_derivative, lambda a: 1 - tanh(a) ** 2, 4),
+    (check_row_forward, row_forward, 5),
+    (check_fixed_point, iterate, 5),
+    (check_contraction_rate, lambda W_hh, h: rho(np.diag(1 - h ** 2) @ W_hh), 5),
+    (check_contraction_rate, lambda W_hh, h: rho(W_hh @ np.diag(1 - h ** 2)), 5),  # same eigenvalues
+]
+
+# (check, a typical wrong answer, the words its hint must contain)
+WRONG = [
+    (check_rnn_step, lambda x, h, W_hx, W_hh, b: tanh(x @ W_hx.T + h @ W_hh + b),
+     "looks like W_hh is transposed: in the row layout the recurrent term is h_prev @ W_hh.T"),
+    (check_rnn_step, lambda x, h, W_hx, W_hh, b: tanh(x @ W_hx + h @ W_hh.T + b),
+     "looks like W_hx is transposed"),
+    (check_rnn_step, lambda x, h, W_hx, W_hh, b: tanh(x @ W_hx.T + h @ W_hh.T),
+     "the bias b_h is missing"),
+    (check_rnn_step, lambda x, h, W_hx, W_hh, b: x @ W_hx.T + h @ W_hh.T + b,
+     "no tanh: you returned the pre-activation"),
+    (check_rnn_step, lambda x, h, W_hx, W_hh, b: sigmoid(x @ W_hx.T + h @ W_hh.T + b),
+     "you used a sigmoid"),
+    (check_rnn_step, lambda x, h, W_hx, W_hh, b: np.maximum(0, x @ W_hx.T + h @ W_hh.T + b),
+     "you used a ReLU"),
+    (check_rnn_step, lambda x, h, W_hx, W_hh, b: tanh(x @ W_hx.T + b), "h_prev is ignored"),
+    (check_rnn_step, lambda x, h, W_hx, W_hh, b: tanh(h @ W_hh.T + b), "x_t is ignored"),
+    (check_count_parameters, lambda D, H, K: H * D + H * H + K * H, "the biases are forgotten"),
+    (check_count_parameters, lambda D, H, K: H * D + K * H + H + K, "W_hh is forgotten"),
+    (check_count_parameters, lambda D, H, K: H * D + H * H + K * H + H,
+     "the output bias b_y (K numbers) is forgotten"),
+    (check_count_parameters, lambda D, H, K: 2 * H * D + K * H + H + K, "W_hh counted as H*D"),
+    (check_count_parameters, lambda D, H, K: float(H * D + H * H + K * H + H + K),
+     "returned 42.0, a float; a count of parameters is a whole number: return an int"),
+    (check_count_parameters, lambda D, H, K: H * D + H * H + K * H + H + K + 1,
+     "returned 43, which is 1 too many"),
+    (check_output_probabilities, lambda h, W_yh, b_y: h @ W_yh.T + b_y, "no softmax"),
+    (check_output_probabilities, lambda h, W_yh, b_y: softmax_rows(h @ W_yh.T + b_y, axis=0),
+     "softmax over axis 0 (the batch)"),
+    (check_output_probabilities, lambda h, W_yh, b_y: softmax_rows(h @ W_yh.T),
+     "the bias b_y is missing"),
+    (check_output_probabilities, lambda h, W_yh, b_y: softmax_rows(h @ W_yh + b_y),
+     "looks like W_yh is transposed"),
+    (check_output_probabilities, lambda h, W_yh, b_y: sigmoid(h @ W_yh.T + b_y), "you used a sigmoid"),
+    (check_output_probabilities, lambda h, W_yh, b_y: np.exp(h @ W_yh.T + b_y),
+     "the rows do not sum to 1"),
+    (check_tanh_derivative, lambda a: 1 - a ** 2, "1 - a**2 uses a where it needs tanh(a)"),
+    (check_tanh_derivative, lambda a: 1 - tanh(a), "the square is missing"),
+    (check_tanh_derivative, tanh, "you returned tanh(a) itself"),
+    (check_tanh_derivative, lambda a: 1 / np.cosh(a), "1/cosh(a) is sech(a), not squared"),
+    (check_row_forward, lambda h_prev, x, W_hh, W_xh, W_hy, Bh, By: (
+        lambda h: (h, W_hy.dot(h) + By))(tanh(h_prev @ W_hh + x @ W_xh + Bh)),
+     "this is the seed's bug: W_hy.dot(h) mixes the rows of the batch"),
+    (check_row_forward, lambda *args: row_forward(*args, By_on=False), "the output bias By is missing"),
+    (check_row_forward, lambda h_prev, x, W_hh, W_xh, W_hy, Bh, By: (h_prev, h_prev @ W_hy + By),
+     "h is not updated: you returned h_prev"),
+    (check_row_forward, lambda *args: row_forward(*args, y_from=args[0]), "y is computed from h_prev"),
+    (check_row_forward, lambda *args: row_forward(*args, W_hh_T=True), "W_hh is transposed"),
+    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol=1e-10: tanh(W_hx @ x + b_h), "one step only"),
+    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol=1e-10: iterate(W_hh.T, W_hx, b_h, x),
+     "looks like W_hh is transposed"),
+    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol=1e-10: iterate(W_hh, W_hx, b_h, x, tol=1e-5),
+     "stopped too early"),
+    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol=1e-10: iterate(W_hh, W_hx, b_h, x) + 0.05,
+     "not a fixed point: the residual"),
+    (check_contraction_rate, lambda W_hh, h: rho(W_hh), "you returned rho(W_hh)"),
+    (check_contraction_rate, lambda W_hh, h: rho(np.diag(h ** 2) @ W_hh), "you used diag(h_star**2)"),
+    (check_contraction_rate, lambda W_hh, h: rho(np.diag(1 - h) @ W_hh), "you used diag(1 - h_star)"),
+    (check_contraction_rate, lambda W_hh, h: np.linalg.norm(np.diag(1 - h ** 2) @ W_hh, 2),
+     "you returned the largest singular value"),
+    (check_contraction_rate, lambda W_hh, h: np.diag(1 - h ** 2) @ W_hh,
+     "you returned the Jacobian matrix"),
+    (check_contraction_rate, lambda W_hh, h: np.linalg.eigvals(np.diag(1 - h ** 2) @ W_hh)[0],
+     "you returned a complex eigenvalue"),
+]
+
+# (check, an answer of the wrong shape, the shape message)
+WRONG_SHAPE = [
+    (check_rnn_step, lambda x, h, W_hx, W_hh, b: tanh(x @ W_hx.T + h @ W_hh.T + b).T,
+     "returned shape (4, 3); expected (B, H) = (3, 4)"),
+    (check_output_probabilities, lambda h, W_yh, b_y: softmax_rows(h @ W_yh.T + b_y)[:, :1],
+     "returned shape (3, 1); expected (B, K) = (3, 4)"),
+    (check_tanh_derivative, lambda a: np.ravel(1 - tanh(a) ** 2)[:3],
+     "returned shape (3,); expected the shape of a = (7,)"),
+    (check_row_forward, lambda *args: row_forward(*args)[0], "returned ndarray; expected a pair (h, y)"),
+    (check_row_forward, lambda *args: (row_forward(*args)[0], row_forward(*args)[1].T[:1]),
+     "y: returned shape (1, 3); expected (B, K) = (3, 3)"),
+    (check_fixed_point, lambda *args: iterate(*args)[:, None],
+     "returned shape (4, 1); expected (H,) = (4,)"),
+    (check_contraction_rate, lambda W_hh, h: [1.0, 2.0], "returned an array of shape (2,); expected a single number"),
+]
+
+ALL_CHECKS = sorted({check for check, *_ in RIGHT}, key=lambda check: check.__name__)
+
+
+def _label(item):
+    return getattr(item, "__name__", None) if callable(item) else None
+
+
+@pytest.mark.parametrize("check, answer, n_cases", RIGHT, ids=_label)
+def test_right_answer_passes(check, answer, n_cases, capsys):
+    assert check(answer) is True
+    assert capsys.readouterr().out == f"✓ {check.__name__}: correct on {n_cases} cases\n"
+
+
+@pytest.mark.parametrize("check, answer, hint", WRONG, ids=[f"{c.__name__}-{h[:30]}" for c, _, h in WRONG])
+def test_typical_wrong_answer_gets_its_hint(check, answer, hint, capsys):
+    assert check(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith(f"✗ {check.__name__}: ")
+    assert hint in out, f"expected the hint {hint!r}; the check printed {out!r}"
+    assert out.count("✗") == 1 and "✓" not in out  # one hint, not a list
+
+
+@pytest.mark.parametrize("check, answer, message", WRONG_SHAPE, ids=[c.__name__ for c, *_ in WRONG_SHAPE])
+def test_wrong_shape_is_reported_with_letters(check, answer, message, capsys):
+    assert check(answer) is False
+    assert message in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=_label)
+def test_stub_is_not_written_yet(check, capsys):
+    def stub(*args, **kwargs):
+        raise NotImplementedError("Exercise: write this function")
+    assert check(stub) is False
+    assert capsys.readouterr().out == (f"✗ {check.__name__}: not written yet: replace the "
+                                       f"`raise NotImplementedError` with your code\n")
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=_label)
+def test_other_exception_is_named_with_the_input_shapes(check, capsys):
+    def broken(*args, **kwargs):
+        return np.ones((2, 3)) @ np.ones((4, 5))
+    assert check(broken) is False
+    out = capsys.readouterr().out
+    assert "your function raised ValueError: matmul" in out
+    assert "(case 1 of " in out
+
+
+def test_exception_message_names_every_input_shape(capsys):
+    def fails_when_D_differs_from_H(x, h, W_hx, W_hh, b):
+        return tanh(x @ W_hx.T + h @ W_hh.T + b) + 0 * (x @ W_hh)
+    assert check_rnn_step(fails_when_D_differs_from_H) is False
+    out = capsys.readouterr().out
+    assert out.startswith("✗ check_rnn_step: your function raised ValueError: matmul")
+    assert "(case 2 of 6, inputs x_t (2, 5), h_prev (2, 3), W_hx (3, 5), W_hh (3, 3), b_h (3,))" in out
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=_label)
+def test_forgotten_return_and_non_function(check, capsys):
+    assert check(lambda *args: None) is False
+    assert "returned None: did you forget the `return`?" in capsys.readouterr().out
+    assert check(42) is False
+    assert "expected a function; got int 42" in capsys.readouterr().out
+
+
+def test_wrong_values_report_the_largest_difference(capsys):
+    assert check_tanh_derivative(lambda a: 1 - tanh(a) ** 2 + 0.25) is False
+    out = capsys.readouterr().out
+    assert "wrong values: the largest absolute difference is 0.25" in out
+    assert "(case 1 of 4, inputs a (7,))" in out
+
+
+def test_answer_may_change_its_inputs_without_fooling_the_check(capsys):
+    def in_place(x, h, W_hx, W_hh, b):
+        W_hh *= 0          # the check passes copies: the reference still sees the real W_hh
+        return tanh(x @ W_hx.T + b)
+    assert check_rnn_step(in_place) is False
+    assert "h_prev is ignored" in capsys.readouterr().out
+
+
+def test_checks_are_exported():
+    assert sorted(exercises.__all__) == sorted(check.__name__ for check in ALL_CHECKS)
+
+
+def test_float32_answer_passes(capsys):
+    def step32(x, h, W_hx, W_hh, b):
+        x, h, W_hx, W_hh, b = (np.asarray(v, dtype=np.float32) for v in (x, h, W_hx, W_hh, b))
+        return tanh(x @ W_hx.T + h @ W_hh.T + b)
+    assert check_rnn_step(step32) is True
