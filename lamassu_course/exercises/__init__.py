@@ -1,0 +1,25 @@
+"""Checks for the exercises: run a student's answer on seeded cases and say what is wrong.
+
+Each ``check_*`` takes the answer (usually a function), runs it on a few seeded cases and
+compares it with the package's own implementation. Some cases are square (D = H = K, where a
+transposed weight still has the right shape, so only its values can give it away) and some
+are not. The check prints one pass line, or one hint for the first case that fails: not
+written yet, the exception raised, the shape returned, a typical mistake it recognises (a
+transposed weight, a missing bias, ...), or else the largest difference. It returns True or False.
+
+    >>> import numpy as np
+    >>> check_tanh_derivative(lambda a: 1 - np.tanh(a) ** 2)
+    ✓ check_tanh_derivative: correct on 4 cases
+    True
+    >>> check_tanh_derivative(lambda a: 1 - a ** 2)
+    ✗ check_tanh_derivative: 1 - a**2 uses a where it needs tanh(a): d tanh(a)/da = 1 - tanh(a)**2
+       (case 1 of 4, inputs a (7,))
+    False
+"""
+from .formulation import (check_count_parameters, check_output_probabilities, check_rnn_step,
+                          check_tanh_derivative)
+from .silly import check_contraction_rate, check_fixed_point, check_row_forward
+
+__all__ = ["check_rnn_step", "check_count_parameters", "check_output_probabilities",
+           "check_tanh_derivative", "check_row_forward", "check_fixed_point",
+           "check_contraction_rate"]

@@ -1,0 +1,106 @@
+"""Checks for Chapter 1, the formulation."""
+import numpy as np
+
+from ..activations import ACTIVATIONS, softmax
+from ..init import scaled_normal
+from ..layers import hidden_step, output_step
+from ..rnn import VanillaRNN
+from ._runner import make_cases as _cases, run_check as _run
+
+__all__ = ["check_rnn_step", "check_count_parameters", "check_output_probabilities",
+           "check_tanh_derivative"]
+
+
+# ---------------------------------------------------------------- the formulation
+def _step_case(rng, B, D, H):
+    return dict(x_t=rng.standard_normal((B, D)), h_prev=np.tanh(rng.standard_normal((B, H))),
+                W_hx=scaled_normal(rng, H, D, 1.5), W_hh=scaled_normal(rng, H, H, 1.2),
+                b_h=0.5 * rng.standard_normal(H))
+
+
+def _step(x_t, h_prev, W_hx, W_hh, b_h, activation="tanh"):
+    return hidden_step(x_t, h_prev, W_hx, W_hh, b_h, activation)[0]
+
+
+def check_rnn_step(fn):
+    """Check ``fn(x_t, h_prev, W_hx, W_hh, b_h) -> h_t`` of shape (B, H): one tanh step,
+    h_t = tanh(W_hh h_{t-1} + W_hx x_t + b_h), written with rows as the batch:
+    x_t (B, D), h_prev (B, H), W_hx (H, D), W_hh (H, H), b_h (H,)."""
+    wrong = [
+        (lambda c: _step(**c | {"W_hh": c["W_hh"].T}),
+         "looks like W_hh is transposed: in the row layout the recurrent term is h_prev @ W_hh.T"),
+        (lambda c: _step(**c | {"W_hx": c["W_hx"].T}),
+         "looks like W_hx is transposed: W_hx is (H, D), so the input term is x_t @ W_hx.T"),
+        (lambda c: _step(**c | {"b_h": 0 * c["b_h"]}), "the bias b_h is missing"),
+        (lambda c: _step(**c, activation="identity"), "no tanh: you returned the pre-activation"),
+        (lambda c: _step(**c, activation="sigmoid"), "you used a sigmoid; this step uses tanh"),
+        (lambda c: _step(**c, activation="relu"), "you used a ReLU; this step uses tanh"),
+        (lambda c: _step(**c | {"h_prev": 0 * c["h_prev"]}),
+         "h_prev is ignored: add the recurrent term h_prev @ W_hh.T"),
+        (lambda c: _step(**c | {"x_t": 0 * c["x_t"]}), "x_t is ignored: add the input term x_t @ W_hx.T"),
+    ]
+    cases = _cases(_step_case, [(3, 4, 4), (2, 5, 3), (4, 2, 6), (2, 5, 5), (1, 3, 2), (5, 6, 4)])
+    return _run("check_rnn_step", fn, cases, _step, "(B, H)", wrong)
+
+
+def check_count_parameters(fn):
+    """Check ``fn(D, H, K) -> int``: the number of scalars in W_hx, W_hh, W_yh, b_h and b_y."""
+    def count(D, H, K):
+        return VanillaRNN(D, H, K, seed=0).num_parameters()
+    wrong = [
+        (lambda c: count(**c) - c["H"] - c["K"], "the biases are forgotten: b_h has H numbers and b_y has K"),
+        (lambda c: count(**c) - c["H"] ** 2, "W_hh is forgotten: the recurrent weights are H x H numbers"),
+        (lambda c: count(**c) - c["K"], "the output bias b_y (K numbers) is forgotten"),
+        (lambda c: count(**c) - c["H"] ** 2 + c["H"] * c["D"],
+         "W_hh counted as H*D: it maps h_{t-1} (H numbers) to H numbers, so it is H x H"),
+    ]
+    cases = [dict(D=3, H=4, K=2), dict(D=5, H=3, K=2), dict(D=2, H=5, K=7),
+             dict(D=4, H=4, K=4), dict(D=65, H=100, K=65)]
+    return _run("check_count_parameters", fn, cases, count, "an int", wrong)
+
+
+def _output_case(rng, B, H, K):
+    return dict(h_t=np.tanh(rng.standard_normal((B, H))), W_yh=scaled_normal(rng, K, H, 2.0),
+                b_y=rng.standard_normal(K))
+
+
+def _probabilities(h_t, W_yh, b_y, activation="softmax"):
+    return output_step(h_t, W_yh, b_y, activation)[0]
+
+
+def check_output_probabilities(fn):
+    """Check ``fn(h_t, W_yh, b_y) -> softmax(h_t @ W_yh.T + b_y)`` of shape (B, K), each row a
+    probability distribution: y_t = softmax(W_yh h_t + b_y) with h_t (B, H), W_yh (K, H), b_y (K,)."""
+    wrong = [
+        (lambda c: _probabilities(**c, activation="identity"),
+         "no softmax: you returned the logits h_t @ W_yh.T + b_y"),
+        (lambda c: softmax(_probabilities(**c, activation="identity").T).T,
+         "softmax over axis 0 (the batch): each row, one example, should sum to 1 (axis=-1)"),
+        (lambda c: _probabilities(**c | {"b_y": 0 * c["b_y"]}), "the bias b_y is missing"),
+        (lambda c: _probabilities(**c | {"W_yh": c["W_yh"].T}),
+         "looks like W_yh is transposed: W_yh is (K, H), so the logits are h_t @ W_yh.T"),
+        (lambda c: _probabilities(**c, activation="sigmoid"),
+         "you used a sigmoid: softmax divides e^z by the sum over the row, so the row sums to 1"),
+    ]
+    symptoms = [(lambda y, c: np.shape(y) == (len(c["h_t"]), len(c["b_y"]))
+                 and not np.allclose(np.sum(y, axis=-1), 1.0),
+                 "the rows do not sum to 1: softmax divides e^z by the sum of e^z over the row")]
+    cases = _cases(_output_case, [(3, 4, 4), (3, 5, 2), (4, 2, 6), (2, 5, 5), (5, 6, 3), (1, 4, 3)])
+    return _run("check_output_probabilities", fn, cases, _probabilities, "(B, K)", wrong, symptoms)
+
+
+def check_tanh_derivative(fn):
+    """Check ``fn(a) -> d tanh(a)/da``, elementwise, the same shape as ``a``."""
+    cases = [dict(a=np.asarray(2 * np.random.default_rng(seed).standard_normal(shape)))
+             for seed, shape in enumerate([(7,), (3, 4), (2, 3, 2), ()])]
+    wrong = [
+        (lambda c: 1 - c["a"] ** 2, "1 - a**2 uses a where it needs tanh(a): d tanh(a)/da = 1 - tanh(a)**2"),
+        (lambda c: 1 - np.tanh(c["a"]), "the square is missing: d tanh(a)/da = 1 - tanh(a)**2"),
+        (lambda c: np.tanh(c["a"]), "you returned tanh(a) itself, not its derivative"),
+        (lambda c: 1 / np.cosh(c["a"]),
+         "1/cosh(a) is sech(a), not squared: d tanh(a)/da = sech(a)**2 = 1 - tanh(a)**2"),
+    ]
+    return _run("check_tanh_derivative", fn, cases, ACTIVATIONS["tanh"].derivative,
+                "the shape of a", wrong)
+
+
