@@ -33,9 +33,11 @@ import argparse
 import ctypes
 import datetime
 import glob
+import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -203,26 +205,80 @@ def verify(torch):
 # --------------------------------------------------------------------------------------
 # Timing
 # --------------------------------------------------------------------------------------
-def time_per_iteration(step, repeats, warmup, min_time):
-    """Median seconds per call of ``step`` over ``repeats`` repeats (after ``warmup`` calls)."""
+IMPLEMENTATIONS = ("vanilla", "loop", "torch64", "torch32")
+
+
+def make_step(impl, torch, rnn, xs, R):
+    if impl == "vanilla":
+        return vanilla_step(rnn, xs, R)
+    if impl == "loop":
+        return loop_step(rnn, xs, R)
+    dtype = {"torch64": torch.float64, "torch32": torch.float32}[impl]
+    return torch_step(torch, rnn, xs, R, dtype)[0]
+
+
+def calibrate(step, warmup, min_time):
+    """Run ``warmup`` untimed calls, then return how many calls last at least ``min_time``."""
     for _ in range(warmup):
         step()
     number = 1
-    while True:  # calibrate: iterations per repeat so one repeat lasts >= min_time
+    while True:
         start = time.perf_counter()
         for _ in range(number):
             step()
         elapsed = time.perf_counter() - start
         if elapsed >= min_time:
-            break
+            return number
         number = max(number * 2, int(number * min_time / max(elapsed, 1e-9)) + 1)
+
+
+def time_repeats(step, repeats, warmup, min_time):
+    """Seconds per call of ``step``: one value per repeat, after warm-up and calibration."""
+    number = calibrate(step, warmup, min_time)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(number):
             step()
         times.append((time.perf_counter() - start) / number)
-    return statistics.median(times), number
+    return times
+
+
+def worker(impl, sizes, repeats, warmup, min_time):
+    """Time one implementation on every size, in this process: {size name: [seconds, ...]}."""
+    torch = import_torch(impl.startswith("torch"))
+    out = {}
+    for name, T, B, D, H, K in sizes:
+        rnn, xs, R = make_problem(T, B, D, H, K)
+        out[name] = time_repeats(make_step(impl, torch, rnn, xs, R), repeats, warmup, min_time)
+    return out
+
+
+def time_isolated(impls, args, threads):
+    """Each implementation in a fresh Python process, ``args.rounds`` rounds taking turns.
+
+    A fresh process per implementation keeps one implementation's memory allocations from
+    changing another's timings (glibc hands freed memory back to the OS and page-faults it
+    in again: how often depends on everything the process allocated before). Taking turns
+    in rounds spreads a slow spell of the machine over all of them. Returns
+    {impl: {size name: [seconds, ...]}} with every repeat of every round.
+    """
+    times = {impl: {} for impl in impls}
+    for _ in range(args.rounds):
+        for impl in impls:
+            command = [sys.executable, str(Path(__file__).resolve()), "--worker", impl,
+                       "--threads", str(threads), "--repeats", str(args.repeats),
+                       "--warmup", str(args.warmup), "--min-time", str(args.min_time)]
+            if args.quick:
+                command.append("--quick")
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise RuntimeError(f"worker {impl} failed:\n{done.stderr}")
+            for name, values in json.loads(done.stdout.splitlines()[-1]).items():
+                times[impl].setdefault(name, []).extend(values)
+        print(".", end="", flush=True)
+    print()
+    return times
 
 
 # --------------------------------------------------------------------------------------
@@ -287,6 +343,36 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+class OtherLoad:
+    """Share of the machine's CPU time used by *other* processes between start() and stop().
+
+    Machine busy time from /proc/stat minus the CPU time of this process and its workers:
+    on a 2-core machine another busy process distorts the timings, so the report says so.
+    """
+
+    def _sample(self):
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        busy = sum(fields[:8]) - fields[3] - fields[4]  # all but idle and iowait, in ticks
+        own = sum(os.times()[:4])  # this process and its finished children (the workers)
+        return busy / os.sysconf("SC_CLK_TCK"), own, time.perf_counter()
+
+    def start(self):
+        try:
+            self._start = self._sample()
+        except (OSError, ValueError, IndexError):
+            self._start = None
+        return self
+
+    def stop(self):
+        """Fraction (0..1) of all CPUs' time used by other processes, or None if unknown."""
+        if self._start is None:
+            return None
+        busy0, own0, wall0 = self._start
+        busy1, own1, wall1 = self._sample()
+        other = (busy1 - busy0) - (own1 - own0)
+        return max(0.0, other / ((wall1 - wall0) * (os.cpu_count() or 1)))
+
+
 def import_torch(wanted):
     if not wanted:
         return None
@@ -319,6 +405,19 @@ def table(rows):
             f"| {_rate(r['vanilla'])} | {_rate(r['loop'])} | {_ratio(r['vanilla'], r['loop'])} "
             f"| {_rate(r['torch64'])} | {_rate(r['torch32'])} "
             f"| {_ratio(r['vanilla'], r['torch64'])} | {_ratio(r['vanilla'], r['torch32'])} |")
+    return "\n".join(lines)
+
+
+def spread_table(rows):
+    """(slowest - fastest) / median of the repeats: how far to trust each number."""
+    columns = [("vanilla", "VanillaRNN"), ("loop", "loop"), ("torch64", "torch f64"),
+               ("torch32", "torch f32")]
+    lines = ["| size | " + " | ".join(title for _, title in columns) + " |",
+             "|---|" + "---:|" * len(columns)]
+    for r in rows:
+        cells = [f"{r['spread ' + key]:.0%}" if "spread " + key in r else "n/a"
+                 for key, _ in columns]
+        lines.append(f"| {r['name']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -361,12 +460,14 @@ def targets(rows):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=7, help="timed repeats (median taken)")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed iterations first")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds; each runs every implementation once, in its own process")
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats per round")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed iterations first")
     parser.add_argument("--min-time", type=float, default=0.2,
                         help="seconds one repeat lasts at least (sets iterations per repeat)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS threads for numpy (and torch); default: numpy's default")
+                        help="BLAS threads for numpy and torch; default: numpy's default")
     parser.add_argument("--no-torch", action="store_true", help="skip torch even if installed")
     parser.add_argument("--no-loop", action="store_true", help="skip the per-sequence loop")
     parser.add_argument("--quick", action="store_true",
@@ -374,16 +475,23 @@ def main(argv=None):
     parser.add_argument("--output", type=Path, default=HERE / "results.md",
                         help="Markdown file for the results (default: benchmarks/results.md)")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--worker", choices=IMPLEMENTATIONS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    sizes = QUICK_SIZES if args.quick else SIZES
+    if args.quick:
+        args.rounds, args.repeats, args.warmup, args.min_time = 1, 3, 1, 0.01
 
-    torch = import_torch(not args.no_torch)
+    torch = import_torch(not args.no_torch and args.worker in (None, "torch64", "torch32"))
     np_threads, np_blas = numpy_threads(args.threads)
+    threads = args.threads or np_threads or os.cpu_count()
     if torch is not None:
         # Same thread count as numpy's BLAS, so neither side gets more cores.
-        torch.set_num_threads(args.threads or np_threads or os.cpu_count())
-    sizes, repeats, warmup, min_time = SIZES, args.repeats, args.warmup, args.min_time
-    if args.quick:
-        sizes, repeats, warmup, min_time = QUICK_SIZES, 3, 1, 0.01
+        torch.set_num_threads(threads)
+
+    if args.worker:
+        times = worker(args.worker, sizes, args.repeats, args.warmup, args.min_time)
+        print(json.dumps(times))
+        return
 
     errors = verify(torch)
     print("gradient check against VanillaRNN (max abs error over W_hx, W_hh, W_yh, b_h, b_y, L):")
@@ -395,30 +503,39 @@ def main(argv=None):
         print(f"{key}: {value}")
     print()
 
+    impls = ["vanilla"] + ([] if args.no_loop else ["loop"])
+    impls += [] if torch is None else ["torch64", "torch32"]
+    print(f"timing {', '.join(impls)}: {args.rounds} round(s) of {args.repeats} repeats, "
+          f"each implementation in its own process", end=" ", flush=True)
+    load = OtherLoad().start()
+    times = time_isolated(impls, args, threads)
+    other_load = load.stop()
+
     rows = []
     for name, T, B, D, H, K in sizes:
-        print(f"timing {name} (T={T}, B={B}, D={D}, H={H}, K={K}) ...", flush=True)
-        rnn, xs, R = make_problem(T, B, D, H, K)
-        tokens = T * B
-        row = {"name": name, "T": T, "B": B, "D": D, "H": H, "K": K,
-               "loop": None, "torch64": None, "torch32": None}
-        seconds, _ = time_per_iteration(vanilla_step(rnn, xs, R), repeats, warmup, min_time)
-        row["vanilla"] = tokens / seconds
-        if not args.no_loop:
-            seconds, _ = time_per_iteration(loop_step(rnn, xs, R), repeats, warmup, min_time)
-            row["loop"] = tokens / seconds
-        if torch is not None:
-            for key, dtype in (("torch64", torch.float64), ("torch32", torch.float32)):
-                step = torch_step(torch, rnn, xs, R, dtype)[0]
-                seconds, _ = time_per_iteration(step, repeats, warmup, min_time)
-                row[key] = tokens / seconds
+        row = {"name": name, "T": T, "B": B, "D": D, "H": H, "K": K}
+        for impl in IMPLEMENTATIONS:
+            seconds = times.get(impl, {}).get(name)
+            row[impl] = None if seconds is None else T * B / statistics.median(seconds)
+            if seconds is not None:
+                row["spread " + impl] = (max(seconds) - min(seconds)) / statistics.median(seconds)
         rows.append(row)
 
-
     text = table(rows)
+    spread = spread_table(rows)
     notes = targets(rows)
+    if other_load is not None:
+        env["CPU used by other processes during the timings"] = f"{other_load:.0%} of the machine"
+        if other_load > 0.05:
+            notes.append("WARNING: other processes used the CPU during the timings; "
+                         "these numbers are not trustworthy, rerun on an idle machine")
+    print(f"CPU used by other processes during the timings: "
+          f"{'unknown' if other_load is None else format(other_load, '.0%')} of the machine")
     print()
     print(text)
+    print()
+    print("spread of the repeats, (slowest - fastest) / median:")
+    print(spread)
     for note in notes:
         print(note)
 
@@ -426,13 +543,16 @@ def main(argv=None):
         lines = ["# VanillaRNN throughput", "",
                  "Written by `python benchmarks/bench_rnn.py`; see `benchmarks/README.md`.",
                  "Forward + full BPTT of L = sum(ys * R), float64 unless the column says f32;",
-                 "tokens/s = T * B / median seconds per iteration "
-                 f"({repeats} repeats, {warmup} warm-up iterations, "
-                 f"each repeat >= {min_time} s).", ""]
+                 "tokens/s = T * B / median seconds per iteration over "
+                 f"{args.rounds} rounds x {args.repeats} repeats (each implementation in its "
+                 f"own process, {args.warmup} warm-up iterations, each repeat >= "
+                 f"{args.min_time} s).", ""]
         lines += [f"- {key}: {value}" for key, value in env.items()]
         lines += [f"- gradient check, max abs error vs VanillaRNN: loop {errors['loop']:.3g}"
                   + (f", torch float64 {errors['torch']:.3g}" if "torch" in errors else ""), ""]
         lines += [text, ""] + [f"- {note}" for note in notes]
+        lines += ["", "Spread of the repeats, (slowest - fastest) / median "
+                  "(a large spread means a noisy machine):", "", spread]
         args.output.write_text("\n".join(lines) + "\n")
         print(f"\nwritten to {args.output}")
 

@@ -214,7 +214,11 @@ def test_answer_may_change_its_inputs_without_fooling_the_check(capsys):
 
 
 def test_checks_are_exported():
-    assert sorted(exercises.__all__) == sorted(check.__name__ for check in ALL_CHECKS)
+    """Every check tested here is exported, and every export is a check_* function."""
+    missing = sorted({check.__name__ for check in ALL_CHECKS} - set(exercises.__all__))
+    assert not missing, f"checks not in exercises.__all__: {missing}"
+    for name in exercises.__all__:
+        assert name.startswith("check_") and callable(getattr(exercises, name)), name
 
 
 def test_float32_answer_passes(capsys):
