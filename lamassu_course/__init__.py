@@ -9,7 +9,7 @@ clipping), ``data`` (vocabulary, one-hot, TBPTT windows), ``training``, ``sampli
 ``plots`` (figure style and drawings) and ``silly`` (the seed page's network, kept as it was).
 """
 from .activations import ACTIVATIONS, get_activation, sigmoid, softmax
-from .data import CharVocab, one_hot, tbptt_windows
+from .data import CharVocab, load_text, one_hot, tbptt_windows
 from .gradcheck import check_gradients, numerical_gradient, numerical_gradients, relative_error
 from .init import orthogonal, scaled_normal, spectral_radius, with_spectral_radius
 from .layers import (hidden_backward, hidden_forward, hidden_step, hidden_step_backward,
@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS", "get_activation", "sigmoid", "softmax",
-    "CharVocab", "one_hot", "tbptt_windows",
+    "CharVocab", "load_text", "one_hot", "tbptt_windows",
     "check_gradients", "numerical_gradient", "numerical_gradients", "relative_error",
     "orthogonal", "scaled_normal", "spectral_radius", "with_spectral_radius",
     "hidden_backward", "hidden_forward", "hidden_step", "hidden_step_backward",

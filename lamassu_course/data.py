@@ -1,7 +1,23 @@
 """Characters to numbers and back: a vocabulary, one-hot vectors, and TBPTT windows."""
+from pathlib import Path
+
 import numpy as np
 
-__all__ = ["CharVocab", "one_hot", "tbptt_windows"]
+__all__ = ["CharVocab", "one_hot", "tbptt_windows", "load_text", "TEXTS"]
+
+# Public-domain texts shipped inside the package (sources in texts/README.md).
+TEXTS = {"alice": "alice_in_wonderland.txt"}
+
+
+def load_text(name="alice"):
+    """A text shipped with the course, as one string (nothing is downloaded).
+
+    "alice": Lewis Carroll, Alice's Adventures in Wonderland (1865), public domain.
+    """
+    if name not in TEXTS:
+        valid = ", ".join(repr(key) for key in sorted(TEXTS))
+        raise ValueError(f"unknown text {name!r}; expected one of {valid}")
+    return (Path(__file__).parent / "texts" / TEXTS[name]).read_text(encoding="utf-8")
 
 
 def _int_ids(name, ids, V):

@@ -329,3 +329,13 @@ def test_low_temperature_continues_the_pattern(trained_abc):
     for seed in range(3):
         got = sample(rnn, vocab, "ab", 12, temperature=0.2, seed=seed)
         assert got == "cabcabcabcab", f"seed {seed}: got {got!r}, expected 'cabcabcabcab'"
+
+
+def test_shipped_text_loads_and_unknown_name_is_refused():
+    from lamassu_course import load_text
+    text = load_text("alice")
+    assert len(text.encode("utf-8")) > 50_000, len(text)
+    assert text.lstrip().startswith("ALICE'S ADVENTURES IN WONDERLAND")
+    assert "\r" not in text and "\x1a" not in text
+    with pytest.raises(ValueError, match="unknown text 'bob'; expected one of 'alice'"):
+        load_text("bob")
