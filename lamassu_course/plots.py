@@ -62,7 +62,7 @@ def draw_rnn_cell(ax=None):
     ax.add_patch(FancyArrowPatch((0.62, 1.8), (0.62, 1.4), arrowstyle="-|>", mutation_scale=16,
                                  color=PALETTE["hidden"], linewidth=1.8,
                                  connectionstyle="arc3,rad=-1.6"))
-    ax.text(1.3, 1.6, r"$W_{hh}$" "\n" r"$h_{t-1}$", color=PALETTE["hidden"], va="center", fontsize=14)
+    ax.text(1.3, 1.6, r"$W_{hh}$", color=PALETTE["hidden"], va="center", fontsize=14)
     ax.set_xlim(-1.5, 2.3)
     ax.set_ylim(-0.6, 3.8)
     ax.set_aspect("equal")

@@ -25,20 +25,20 @@ def draw_state_at(axes, xs, hs, ys, t):
     ax_x.imshow(xs.T, aspect="auto", cmap="PuOr", vmin=-limit, vmax=limit,
                 extent=(0.5, T + 0.5, D - 0.5, -0.5))
     ax_x.axvline(t, color="black", linewidth=2)
-    ax_x.set(title=f"inputs x_1..x_{T} (line: step t = {t})", xlabel="time step t",
-             ylabel="input unit", xticks=range(1, T + 1))
+    ax_x.set(title=rf"inputs $x_1 \ldots x_{{{T}}}$ (line: $t = {t}$)", xlabel="time step t",
+             ylabel="input unit (colour: value)", xticks=range(1, T + 1), yticks=range(D))
     ax_x.grid(False)
     units = np.arange(H)
     ax_h.bar(units - 0.2, hs[t - 1], width=0.4, color=PALETTE["neutral"], alpha=0.5,
-             label=f"h_{t - 1}")
-    ax_h.bar(units + 0.2, hs[t], width=0.4, color=PALETTE["hidden"], label=f"h_{t}")
-    ax_h.set(title=f"hidden state h_{t}", xlabel="hidden unit", ylabel="value (tanh: -1..1)",
+             label=rf"$h_{{{t - 1}}}$")
+    ax_h.bar(units + 0.2, hs[t], width=0.4, color=PALETTE["hidden"], label=rf"$h_{{{t}}}$")
+    ax_h.set(title=rf"hidden state $h_{{{t}}}$", xlabel="hidden unit", ylabel="value (tanh: -1..1)",
              ylim=(-1.05, 1.05), xticks=units)
     ax_h.legend(loc="upper right")
     steps = np.arange(1, T + 1)
     for k in range(K):
         ax_y.plot(steps[:t], ys[:t, k], marker="o", label=f"y[{k}]")
-    ax_y.set(title=f"outputs y_1..y_{t}", xlabel="time step t", ylabel="output value",
+    ax_y.set(title=rf"outputs $y_1 \ldots y_{{{t}}}$", xlabel="time step t", ylabel="output value",
              xlim=(0.5, T + 0.5), ylim=(ys.min() - 0.1, ys.max() + 0.1), xticks=steps)
     ax_y.legend(loc="upper right")
 

@@ -9,7 +9,8 @@ import pytest
 from lamassu_course import exercises
 from lamassu_course.exercises import (check_contraction_rate, check_count_parameters,
                                       check_fixed_point, check_output_probabilities,
-                                      check_rnn_step, check_row_forward, check_tanh_derivative)
+                                      check_rnn_forward, check_rnn_step, check_row_forward,
+                                      check_tanh_derivative)
 
 tanh = np.tanh
 
@@ -36,14 +37,26 @@ def iterate(W_hh, W_hx, b_h, x, tol=1e-10):
     return h
 
 
-def row_forward(h_prev, x, W_hh, W_xh, W_hy, Bh, By, y_from=None, By_on=True, W_hh_T=False):
-    h = tanh(h_prev @ (W_hh.T if W_hh_T else W_hh) + x @ W_xh + Bh)
-    return h, (h if y_from is None else y_from) @ W_hy + (By if By_on else 0)
+def rnn_forward(xs, h0, W_hx, W_hh, b_h, shift=0, carry=True):
+    """A student's loop over time; shift=1 reads the next input, carry=False restarts from h0."""
+    hs = [h0]
+    for t in range(len(xs)):
+        x = xs[t + shift] if t + shift < len(xs) else 0 * xs[0]
+        hs.append(tanh(x @ W_hx.T + (hs[-1] if carry else h0) @ W_hh.T + b_h))
+    return np.array(hs)
+
+
+def row_forward(h_prev, x, W_hh, W_xh, W_hy, Bh, By, y_from=None, By_on=True, W_hh_T=False,
+                W_xh_T=False, Bh_on=True, W_hy_T=True):
+    h = tanh(h_prev @ (W_hh.T if W_hh_T else W_hh) + x @ (W_xh.T if W_xh_T else W_xh)
+             + (Bh if Bh_on else 0))
+    return h, (h if y_from is None else y_from) @ (W_hy.T if W_hy_T else W_hy) + (By if By_on else 0)
 
 
 # (check, the right answer, its number of cases)
 RIGHT = [
     (check_rnn_step, lambda x, h, W_hx, W_hh, b: tanh(x @ W_hx.T + h @ W_hh.T + b), 6),
+    (check_rnn_forward, rnn_forward, 4),
     (check_count_parameters, lambda D, H, K: H * D + H * H + K * H + H + K, 5),
     (check_output_probabilities, lambda h, W_yh, b_y: softmax_rows(h @ W_yh.T + b_y), 6),
     (check_tanh_derivative, lambda a: 1 - tanh(a) ** 2, 4),
@@ -96,10 +109,25 @@ WRONG = [
         lambda h: (h, W_hy.dot(h) + By))(tanh(h_prev @ W_hh + x @ W_xh + Bh)),
      "this is the seed's bug: W_hy.dot(h) mixes the rows of the batch"),
     (check_row_forward, lambda *args: row_forward(*args, By_on=False), "the output bias By is missing"),
-    (check_row_forward, lambda h_prev, x, W_hh, W_xh, W_hy, Bh, By: (h_prev, h_prev @ W_hy + By),
+    (check_row_forward, lambda h_prev, x, W_hh, W_xh, W_hy, Bh, By: (h_prev, h_prev @ W_hy.T + By),
      "h is not updated: you returned h_prev"),
     (check_row_forward, lambda *args: row_forward(*args, y_from=args[0]), "y is computed from h_prev"),
     (check_row_forward, lambda *args: row_forward(*args, W_hh_T=True), "W_hh is transposed"),
+    (check_row_forward, lambda *args: row_forward(*args, W_xh_T=True), "W_xh is transposed"),
+    (check_row_forward, lambda *args: row_forward(*args, Bh_on=False), "the hidden bias Bh is missing"),
+    (check_row_forward, lambda *args: row_forward(*args, W_hy_T=False), "W_hy is (K, H)"),
+    (check_row_forward, lambda *args: row_forward(*args)[::-1], "h and y are swapped"),
+    (check_rnn_step, lambda x, h, W_hx, W_hh, b: tanh(x @ W_hx + h @ W_hh + b),
+     "both weights are untransposed"),
+    (check_count_parameters, lambda D, H, K: H * D + H * H + K * H + K, "the hidden bias b_h"),
+    (check_rnn_forward, lambda *args: rnn_forward(*args)[1:], "hs has T entries; it needs T+1"),
+    (check_rnn_forward, lambda *args: rnn_forward(*args, shift=1), "off by one in time"),
+    (check_rnn_forward, lambda *args: rnn_forward(*args, carry=False), "the state is not carried"),
+    (check_rnn_forward, lambda xs, h0, *w: rnn_forward(xs, 0 * h0, *w), "h0 is ignored"),
+    (check_rnn_forward, lambda xs, h0, W_hx, W_hh, b: rnn_forward(xs, h0, W_hx, W_hh.T, b),
+     "W_hh is transposed"),
+    (check_output_probabilities, lambda h, W, b: (lambda e: e / e.sum(1, keepdims=True))(
+        np.exp(h @ W.T + b)), "overflow"),
     (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol=1e-10: tanh(W_hx @ x + b_h), "one step only"),
     (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol=1e-10: iterate(W_hh.T, W_hx, b_h, x),
      "looks like W_hh is transposed"),

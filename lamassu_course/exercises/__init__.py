@@ -16,10 +16,10 @@ transposed weight, a missing bias, ...), or else the largest difference. It retu
        (case 1 of 4, inputs a (7,))
     False
 """
-from .formulation import (check_count_parameters, check_output_probabilities, check_rnn_step,
-                          check_tanh_derivative)
+from .formulation import (check_count_parameters, check_output_probabilities,
+                          check_rnn_forward, check_rnn_step, check_tanh_derivative)
 from .silly import check_contraction_rate, check_fixed_point, check_row_forward
 
-__all__ = ["check_rnn_step", "check_count_parameters", "check_output_probabilities",
+__all__ = ["check_rnn_step", "check_rnn_forward", "check_count_parameters", "check_output_probabilities",
            "check_tanh_derivative", "check_row_forward", "check_fixed_point",
            "check_contraction_rate"]

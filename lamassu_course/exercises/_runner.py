@@ -22,7 +22,9 @@ def _run(name, answer, cases, reference, expect, wrong=(), symptoms=(), judge=No
     for number, case in enumerate(cases, 1):
         where = f"case {number} of {len(cases)}, inputs {_describe(case)}"
         try:
-            result = answer(*[np.copy(v) if isinstance(v, np.ndarray) else v for v in case.values()])
+            with np.errstate(all="ignore"):   # an overflow gets a hint, not a warning
+                result = answer(*[np.copy(v) if isinstance(v, np.ndarray) else v
+                                  for v in case.values()])
         except NotImplementedError:
             return _fail(name, NOT_WRITTEN)
         except Exception as error:  # the student's bug, reported in their terms
@@ -31,13 +33,34 @@ def _run(name, answer, cases, reference, expect, wrong=(), symptoms=(), judge=No
         if problem is None:
             continue
         for wrong_answer, hint in wrong:
-            if _quietly(lambda: _same(result, wrong_answer(case))):
+            if _quietly(lambda: _same(result, wrong_answer(case))) and _consistent(
+                    answer, wrong_answer, cases):
                 return _fail(name, hint, where)
         for symptom, hint in symptoms:
             if _quietly(lambda: symptom(result, case)):
                 return _fail(name, hint, where)
         return _fail(name, problem, where)
     print(f"✓ {name}: correct on {len(cases)} cases")
+    return True
+
+
+def _consistent(answer, wrong_answer, cases):
+    """True unless some case separates the answer from this typical mistake.
+
+    A hint names a mistake only when the answer equals it on every case where both can be
+    computed (a transposed non-square weight cannot), so a coincidence on one case never
+    blames the wrong mistake.
+    """
+    for case in cases:
+        try:
+            with np.errstate(all="ignore"):
+                result = answer(*[np.copy(v) if isinstance(v, np.ndarray) else v
+                                  for v in case.values()])
+                mistake = wrong_answer(case)
+        except Exception:
+            continue
+        if not _quietly(lambda: _same(result, mistake)):
+            return False
     return True
 
 
@@ -107,8 +130,6 @@ def _fail(name, message, where=None):
 def _cases(make, sizes):
     """One case per tuple of sizes, each from its own seeded generator."""
     return [make(np.random.default_rng(1000 + seed), *size) for seed, size in enumerate(sizes)]
-
-
 
 
 # Public names for the chapter modules.

@@ -3,12 +3,12 @@ import numpy as np
 
 from ..activations import ACTIVATIONS, softmax
 from ..init import scaled_normal
-from ..layers import hidden_step, output_step
+from ..layers import hidden_forward, hidden_step, output_step
 from ..rnn import VanillaRNN
 from ._runner import make_cases as _cases, run_check as _run
 
-__all__ = ["check_rnn_step", "check_count_parameters", "check_output_probabilities",
-           "check_tanh_derivative"]
+__all__ = ["check_rnn_step", "check_rnn_forward", "check_count_parameters",
+           "check_output_probabilities", "check_tanh_derivative"]
 
 
 # ---------------------------------------------------------------- the formulation
@@ -29,6 +29,9 @@ def check_rnn_step(fn):
     wrong = [
         (lambda c: _step(**c | {"W_hh": c["W_hh"].T}),
          "looks like W_hh is transposed: in the row layout the recurrent term is h_prev @ W_hh.T"),
+        (lambda c: _step(**c | {"W_hh": c["W_hh"].T, "W_hx": c["W_hx"].T}),
+         "both weights are untransposed: with rows as the batch, the math's W v becomes "
+         "v @ W.T, so write x_t @ W_hx.T + h_prev @ W_hh.T"),
         (lambda c: _step(**c | {"W_hx": c["W_hx"].T}),
          "looks like W_hx is transposed: W_hx is (H, D), so the input term is x_t @ W_hx.T"),
         (lambda c: _step(**c | {"b_h": 0 * c["b_h"]}), "the bias b_h is missing"),
@@ -43,6 +46,39 @@ def check_rnn_step(fn):
     return _run("check_rnn_step", fn, cases, _step, "(B, H)", wrong)
 
 
+def _sequence_case(rng, T, B, D, H):
+    step = _step_case(rng, B, D, H)
+    return dict(xs=rng.standard_normal((T, B, D)), h0=step["h_prev"], W_hx=step["W_hx"],
+                W_hh=step["W_hh"], b_h=step["b_h"])
+
+
+def _forward(xs, h0, W_hx, W_hh, b_h):
+    return hidden_forward(xs, h0, W_hx, W_hh, b_h)
+
+
+def check_rnn_forward(fn):
+    """Check ``fn(xs, h0, W_hx, W_hh, b_h) -> hs`` of shape (T+1, B, H): the recurrence
+    h_t = tanh(W_hh h_{t-1} + W_hx x_t + b_h) over a whole sequence, time-major, with
+    hs[0] = h0 and hs[t] = h_t computed from xs[t-1] (Python counts from 0)."""
+    wrong = [
+        (lambda c: np.concatenate([c["h0"][None], _forward(**c | {"xs": np.concatenate(
+            [c["xs"][1:], 0 * c["xs"][:1]])})[1:]]),
+         "off by one in time: hs[t] must use xs[t-1] (x_t), but yours uses the next input"),
+        (lambda c: np.concatenate([c["h0"][None], [
+            _step(x, c["h0"], c["W_hx"], c["W_hh"], c["b_h"]) for x in c["xs"]]]),
+         "the state is not carried: each step must start from the previous step's h, "
+         "not from h0"),
+        (lambda c: _forward(**c | {"W_hh": c["W_hh"].T}),
+         "looks like W_hh is transposed: in the row layout the recurrent term is h @ W_hh.T"),
+        (lambda c: _forward(**c | {"h0": 0 * c["h0"]}),
+         "h0 is ignored: the first step must start from the h0 you were given"),
+    ]
+    symptoms = [(lambda hs, c: np.shape(hs) == np.shape(c["xs"])[:2] + (len(c["b_h"]),),
+                 "hs has T entries; it needs T+1: hs[0] = h0, then one state per input")]
+    cases = _cases(_sequence_case, [(4, 3, 3, 3), (5, 2, 4, 3), (1, 2, 2, 5), (6, 1, 3, 4)])
+    return _run("check_rnn_forward", fn, cases, _forward, "(T+1, B, H)", wrong, symptoms)
+
+
 def check_count_parameters(fn):
     """Check ``fn(D, H, K) -> int``: the number of scalars in W_hx, W_hh, W_yh, b_h and b_y."""
     def count(D, H, K):
@@ -51,6 +87,7 @@ def check_count_parameters(fn):
         (lambda c: count(**c) - c["H"] - c["K"], "the biases are forgotten: b_h has H numbers and b_y has K"),
         (lambda c: count(**c) - c["H"] ** 2, "W_hh is forgotten: the recurrent weights are H x H numbers"),
         (lambda c: count(**c) - c["K"], "the output bias b_y (K numbers) is forgotten"),
+        (lambda c: count(**c) - c["H"], "the hidden bias b_h (H numbers) is forgotten"),
         (lambda c: count(**c) - c["H"] ** 2 + c["H"] * c["D"],
          "W_hh counted as H*D: it maps h_{t-1} (H numbers) to H numbers, so it is H x H"),
     ]
@@ -82,10 +119,14 @@ def check_output_probabilities(fn):
         (lambda c: _probabilities(**c, activation="sigmoid"),
          "you used a sigmoid: softmax divides e^z by the sum over the row, so the row sums to 1"),
     ]
-    symptoms = [(lambda y, c: np.shape(y) == (len(c["h_t"]), len(c["b_y"]))
+    symptoms = [(lambda y, c: not np.all(np.isfinite(y)),
+                 "overflow: e^z is infinite for large scores; subtract each row's maximum "
+                 "before exponentiating (it does not change the softmax)"),
+                (lambda y, c: np.shape(y) == (len(c["h_t"]), len(c["b_y"]))
                  and not np.allclose(np.sum(y, axis=-1), 1.0),
                  "the rows do not sum to 1: softmax divides e^z by the sum of e^z over the row")]
     cases = _cases(_output_case, [(3, 4, 4), (3, 5, 2), (4, 2, 6), (2, 5, 5), (5, 6, 3), (1, 4, 3)])
+    cases[-1]["b_y"] = cases[-1]["b_y"] + 1000.0   # large scores: e^1000 overflows float64
     return _run("check_output_probabilities", fn, cases, _probabilities, "(B, K)", wrong, symptoms)
 
 

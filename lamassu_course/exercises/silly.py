@@ -13,28 +13,36 @@ __all__ = ["check_row_forward", "check_fixed_point", "check_contraction_rate"]
 def _row_case(rng, B, D, H, K):
     return dict(h_prev=np.tanh(rng.standard_normal((B, H))), x=rng.standard_normal((B, D)),
                 W_hh=scaled_normal(rng, H, H).T, W_xh=scaled_normal(rng, H, D).T,
-                W_hy=scaled_normal(rng, K, H).T, Bh=rng.standard_normal(H), By=rng.standard_normal(K))
+                W_hy=scaled_normal(rng, K, H), Bh=rng.standard_normal(H), By=rng.standard_normal(K))
 
 
 def _row_forward(h_prev, x, W_hh, W_xh, W_hy, Bh, By):
-    # The seed's (in, out) weights are the package's (out, in) weights transposed.
+    # The seed multiplies W_hh and W_xh from the right, (in, out): the package's weights
+    # transposed. It applies W_hy from the left, (out, in) = (K, H): the package's W_yh.
     h = _step(x, h_prev, W_xh.T, W_hh.T, Bh)
-    return h, output_step(h, W_hy.T, By)[0]
+    return h, output_step(h, W_hy, By)[0]
 
 
 def check_row_forward(fn):
     """Check ``fn(h_prev, x, W_hh, W_xh, W_hy, Bh, By) -> (h, y)``, the seed's network with rows as
-    the batch: h = tanh(h_prev @ W_hh + x @ W_xh + Bh), y = h @ W_hy + By.
-    Seed layout (in, out): W_hh (H, H), W_xh (D, H), W_hy (H, K), Bh (H,), By (K,); h (B, H), y (B, K)."""
+    the batch: h = tanh(h_prev @ W_hh + x @ W_xh + Bh), y = h @ W_hy.T + By.
+    The seed's shapes: W_hh (H, H) and W_xh (D, H), multiplied from the right; W_hy (K, H),
+    which the seed applies from the left (W_hy.dot(h)); Bh (H,), By (K,); h (B, H), y (B, K)."""
     new_h = lambda c: _row_forward(**c)[0]  # noqa: E731
     wrong = [
         (lambda c: (new_h(c), c["W_hy"].dot(new_h(c)) + c["By"]),
-         "this is the seed's bug: W_hy.dot(h) mixes the rows of the batch; write h @ W_hy + By"),
-        (lambda c: (new_h(c), new_h(c) @ c["W_hy"]), "the output bias By is missing"),
-        (lambda c: (new_h(c), c["h_prev"] @ c["W_hy"] + c["By"]),
+         "this is the seed's bug: W_hy.dot(h) mixes the rows of the batch; write h @ W_hy.T + By"),
+        (lambda c: (new_h(c), new_h(c) @ c["W_hy"] + c["By"]),
+         "W_hy is (K, H): with rows as the batch the output is h @ W_hy.T + By"),
+        (lambda c: (new_h(c), new_h(c) @ c["W_hy"].T), "the output bias By is missing"),
+        (lambda c: (new_h(c), c["h_prev"] @ c["W_hy"].T + c["By"]),
          "y is computed from h_prev: compute the new h first, then y from it"),
         (lambda c: _row_forward(**c | {"W_hh": c["W_hh"].T}),
-         "W_hh is transposed: in the seed's (in, out) layout the term is h_prev @ W_hh"),
+         "W_hh is transposed: the seed multiplies from the right, h_prev @ W_hh"),
+        (lambda c: _row_forward(**c | {"W_xh": c["W_xh"].T}),
+         "W_xh is transposed: the seed multiplies from the right, x @ W_xh"),
+        (lambda c: _row_forward(**c | {"Bh": 0 * c["Bh"]}), "the hidden bias Bh is missing"),
+        (lambda c: _row_forward(**c)[::-1], "h and y are swapped: return (h, y), in that order"),
     ]
     symptoms = [(lambda out, c: _same(out[0], c["h_prev"]),
                  "h is not updated: you returned h_prev; return the new h = tanh(...)")]
