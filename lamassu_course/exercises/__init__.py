@@ -19,7 +19,11 @@ transposed weight, a missing bias, ...), or else the largest difference. It retu
 from .formulation import (check_count_parameters, check_output_probabilities,
                           check_rnn_forward, check_rnn_step, check_tanh_derivative)
 from .silly import check_contraction_rate, check_fixed_point, check_row_forward
+from .bptt import (check_choose_k, check_clip_by_global_norm, check_dW_hh_two_steps,
+                   check_step_backward)
 
 __all__ = ["check_rnn_step", "check_rnn_forward", "check_count_parameters", "check_output_probabilities",
            "check_tanh_derivative", "check_row_forward", "check_fixed_point",
-           "check_contraction_rate"]
+           "check_contraction_rate",
+           "check_step_backward", "check_dW_hh_two_steps", "check_clip_by_global_norm",
+           "check_choose_k"]

@@ -1,0 +1,147 @@
+"""Backpropagation through time, taken apart (Chapter 3).
+
+* ``backward_with_bug``: BPTT with one of two classic bugs, on purpose, so that a gradient
+  check can be seen to catch them. Never train with it.
+* ``truncated_gradients``: the gradient that truncated BPTT computes for one sequence, to
+  measure how far it is from the full gradient.
+* ``bptt_cost``: the time and memory of one full BPTT over a sequence of T steps.
+* ``draw_truncated``: truncated BPTT drawn: the state crosses a window boundary, the
+  gradient does not.
+
+The correct BPTT is ``VanillaRNN.backward`` (``layers.hidden_backward``):
+dh_t = W_yh^T dy_t + W_hh^T da_{t+1},  da_t = g1'(a_t) * dh_t,
+dW_hh = sum_t da_t h_{t-1}^T,  dW_hx = sum_t da_t x_t^T,  db_h = sum_t da_t.
+"""
+import time
+
+import numpy as np
+
+from ._checks import check_choice, check_shape
+from .activations import ACTIVATIONS
+from .losses import softmax_cross_entropy
+from .plots import PALETTE, _arrow, _node
+
+__all__ = ["BUGS", "backward_with_bug", "truncated_gradients", "bptt_cost", "draw_truncated"]
+
+BUGS = {
+    "no W_hh^T": "drops the term W_hh^T da_{t+1}: dh_t = W_yh^T dy_t only",
+    "no g1'": "forgets g1': da_t = dh_t instead of g1'(a_t) * dh_t",
+}
+
+
+def backward_with_bug(rnn, xs, hs, dys, bug):
+    """``rnn.backward(xs, hs, dys)`` with one deliberate bug, for the gradient check only.
+
+    bug "no W_hh^T": the recursion loses its recurrent term, dh_t = W_yh^T dy_t.
+    bug "no g1'":    the derivative of g1 is forgotten, da_t = dh_t.
+    Shapes as in ``VanillaRNN.backward``; returns the five parameter gradients (a dict).
+    The output gradients dW_yh and db_y do not go through the recursion, so they stay right.
+    """
+    check_choice("bug", bug, BUGS)
+    grads = rnn.backward(xs, hs, dys)          # checks every shape; dW_yh, db_y are right
+    p, act = rnn.params, ACTIVATIONS[rnn.hidden_activation]
+    if rnn.output_activation != "identity":
+        raise ValueError("backward_with_bug needs output_activation='identity' (logits)")
+    T, B, D = np.shape(xs)
+    H = len(p["W_hh"])
+    xs, hs = np.asarray(xs, dtype=float), np.asarray(hs, dtype=float)
+    dhs = np.asarray(dys, dtype=float) @ p["W_yh"]          # W_yh^T dy_t, (T, B, H)
+    das = np.empty((T, B, H))
+    dh_next = np.zeros((B, H))                              # W_hh^T da_{t+1}
+    for t in reversed(range(T)):
+        dh = dhs[t] if bug == "no W_hh^T" else dhs[t] + dh_next
+        das[t] = dh if bug == "no g1'" else act.backward(hs[t + 1], dh)
+        dh_next = das[t] @ p["W_hh"]
+    da_rows = das.reshape(T * B, H)
+    grads = {name: grads[name] for name in ("W_yh", "b_y")}
+    grads.update(W_hx=da_rows.T @ xs.reshape(T * B, D), W_hh=da_rows.T @ hs[:-1].reshape(T * B, H),
+                 b_h=da_rows.sum(axis=0))
+    return grads
+
+
+def truncated_gradients(rnn, xs, targets, window, h0=None):
+    """The gradient truncated BPTT computes for one sequence, with the parameters held fixed.
+
+    The T steps are cut into windows of ``window`` steps. Each window starts from the last
+    state of the one before (carried) and is backpropagated on its own (the gradient is
+    stopped at its first step). Returns (loss, grads): the loss summed over all windows
+    (the same number as full BPTT) and the sum of the windows' parameter gradients.
+    ``window >= T`` gives full BPTT. Shapes: xs (T, B, V) one-hot, targets (T, B) ints,
+    h0 (B, H) or None for zeros. The loss is ``softmax_cross_entropy`` of the logits.
+    """
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValueError(f"window is {window!r}; expected a positive integer")
+    D, _, _ = rnn.sizes
+    check_shape("xs", xs, (None, None, D), ("T", "B", "D"))
+    check_shape("targets", targets, np.shape(xs)[:2], ("T", "B"))
+    grads = {name: np.zeros_like(value) for name, value in rnn.params.items()}
+    total, h = 0.0, h0
+    for start in range(0, len(xs), window):
+        xs_k, targets_k = xs[start:start + window], targets[start:start + window]
+        ys, hs = rnn.forward(xs_k, h)
+        loss, dys = softmax_cross_entropy(ys, targets_k)
+        window_grads = rnn.backward(xs_k, hs, dys)   # no dh_last: the gradient stops here
+        for name in grads:
+            grads[name] += window_grads[name]
+        total += loss
+        h = hs[-1]                                   # the state is carried to the next window
+    return total, grads
+
+
+def bptt_cost(rnn, T, batch_size=1, seed=0):
+    """Seconds and bytes for one forward + full BPTT over T steps of random one-hot input.
+
+    The bytes are what must be kept between the forward and the backward pass: the inputs
+    xs (T, B, D), the states hs (T+1, B, H), the logits ys and their gradient dys (T, B, K).
+    Both grow in proportion to T. Returns (seconds, bytes).
+    """
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T is {T!r}; expected a positive integer")
+    D, _, K = rnn.sizes
+    rng = np.random.default_rng(seed)
+    xs = np.eye(D)[rng.integers(0, D, size=(T, batch_size))]
+    targets = rng.integers(0, K, size=(T, batch_size))
+    start = time.perf_counter()
+    ys, hs = rnn.forward(xs)
+    _, dys = softmax_cross_entropy(ys, targets)
+    rnn.backward(xs, hs, dys)
+    seconds = time.perf_counter() - start
+    return seconds, xs.nbytes + hs.nbytes + ys.nbytes + dys.nbytes
+
+
+def draw_truncated(ax, steps=9, window=3, title=None):
+    """Truncated BPTT over ``steps`` states cut into windows of ``window`` steps.
+
+    Solid arrows: the forward pass, which carries h_t across every boundary. Dashed arrows:
+    the gradient, which flows back only inside a window; a bar marks where it is stopped.
+    """
+    for name, value in (("steps", steps), ("window", window)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} is {value!r}; expected a positive integer")
+    gap = 1.8
+    for start in range(1, steps + 1, window):
+        end = min(start + window - 1, steps)
+        left, right = start * gap - 0.75, end * gap + 0.75
+        ax.fill_between([left, right], -0.5, 2.4, color=PALETTE["sky"], alpha=0.12, linewidth=0)
+        ax.text((left + right) / 2, 2.6, f"window of {end - start + 1}", ha="center", fontsize=11)
+    _node(ax, (0, 1.6), r"$h_0$", PALETTE["neutral"], shape="box")
+    for t in range(1, steps + 1):
+        x = t * gap
+        _node(ax, (x, 1.6), rf"$h_{{{t}}}$", PALETTE["hidden"], shape="box")
+        _node(ax, (x, 0), rf"$x_{{{t}}}$", PALETTE["input"])
+        _arrow(ax, (x, 0.45), (x, 1.2), PALETTE["input"])
+        _arrow(ax, (x - gap + 0.55, 1.75), (x - 0.55, 1.75), PALETTE["hidden"])
+        if (t - 1) % window:                       # inside a window: the gradient flows back
+            _arrow(ax, (x - 0.55, 1.35), (x - gap + 0.55, 1.35), PALETTE["gradient"],
+                   linestyle="--")
+        elif t > 1:                                # first step of a window: stopped
+            ax.plot([x - gap / 2] * 2, [1.1, 1.55], color=PALETTE["gradient"], linewidth=3)
+            ax.text(x - gap / 2, 0.95, "stop", color=PALETTE["gradient"], ha="center",
+                    va="top", fontsize=10)
+    ax.set_xlim(-0.8, steps * gap + 0.8)
+    ax.set_ylim(-0.6, 3.0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -1,0 +1,69 @@
+"""Gradient clipping, shown on one exploding step (Chapter 3).
+
+``run_until_spike`` trains without clipping and stops at the first update whose gradient is
+far larger than the ones before it, keeping everything needed to take that step two ways.
+``loss_along`` measures the loss along the gradient's direction, where a step of length
+lr * ||g|| lands. The clipping itself is ``optim.clip_by_value`` and ``optim.clip_by_global_norm``.
+"""
+import numpy as np
+
+from .data import one_hot, tbptt_windows
+from .losses import softmax_cross_entropy
+from .optim import global_norm
+
+__all__ = ["run_until_spike", "loss_along"]
+
+
+def run_until_spike(rnn, ids, *, window, batch_size, optimizer, factor=4.0, max_steps=None):
+    """Truncated BPTT without clipping (one pass over ``ids``), stopped at the first spike.
+
+    Windows and carried state as in ``train_tbptt``. Before each update the global norm of
+    the gradient is compared with the median of the norms so far (from the third update on);
+    at the first one above ``factor`` times that median, training stops *before* the update.
+    ``rnn`` is left with the parameters the spike was computed at. Returns a dict:
+    step (the 1-based number of that update), norms (every norm so far, the spike last),
+    xs (k, B, V), targets (k, B) and h0 (B, H) of its window, grads (its gradient), and loss
+    (its nats per character). Raises RuntimeError if there is no spike.
+    """
+    if not (np.isfinite(factor) and factor > 1):
+        raise ValueError(f"factor is {factor!r}; expected a number > 1")
+    V = rnn.sizes[0]
+    norms, h = [], None
+    for step, (inputs, targets) in enumerate(tbptt_windows(ids, window, batch_size), 1):
+        if max_steps is not None and step > max_steps:
+            break
+        xs = one_hot(inputs, V)
+        ys, hs = rnn.forward(xs, h)
+        loss, dys = softmax_cross_entropy(ys, targets)
+        grads = {name: g for name, g in rnn.backward(xs, hs, dys).items() if name in rnn.params}
+        norms.append(global_norm(grads))
+        if len(norms) > 2 and norms[-1] > factor * np.median(norms[:-1]):
+            return dict(step=step, norms=np.array(norms), xs=xs, targets=targets, h0=h,
+                        grads=grads, loss=loss / len(xs))
+        optimizer.step(grads)
+        h = hs[-1]
+    raise RuntimeError(f"no gradient norm above {factor} times the median in {len(norms)} "
+                       "updates; try a larger learning rate or a smaller factor")
+
+
+def loss_along(rnn, xs, targets, grads, lengths, h0=None):
+    """Loss (nats per character) after a step of each length s against the gradient:
+    L(theta - s g / ||g||), on the window (xs (k, B, V), targets (k, B), h0 (B, H)).
+
+    An SGD step lr * g has length lr * ||g||; clipping to norm c shortens it to lr * c.
+    The parameters of ``rnn`` are restored afterwards. Returns an array like ``lengths``.
+    """
+    norm = global_norm({name: grads[name] for name in rnn.params})
+    if norm == 0:
+        raise ValueError("grads is all zeros; it has no direction")
+    saved = {name: value.copy() for name, value in rnn.params.items()}
+    out = []
+    try:
+        for length in np.ravel(lengths):
+            for name, value in rnn.params.items():
+                value[...] = saved[name] - (length / norm) * grads[name]
+            out.append(softmax_cross_entropy(rnn.forward(xs, h0)[0], targets)[0] / len(xs))
+    finally:
+        for name, value in rnn.params.items():
+            value[...] = saved[name]
+    return np.reshape(out, np.shape(lengths))

@@ -1,0 +1,292 @@
+"""Checks for Chapter 3, backpropagation through time."""
+import numpy as np
+
+from ..bptt import truncated_gradients
+from ..gradcheck import relative_error
+from ..init import scaled_normal
+from ..layers import hidden_backward, hidden_forward
+from ..optim import clip_by_global_norm, global_norm
+from ..rnn import VanillaRNN
+from ._runner import fail as _fail, make_cases as _cases, run_check as _run
+
+__all__ = ["check_step_backward", "check_dW_hh_two_steps", "check_clip_by_global_norm",
+           "check_choose_k"]
+
+
+# ---------------------------------------------------------------- one step backward
+def _step_case(rng, B, D, H):
+    x_t, h_prev = rng.standard_normal((B, D)), np.tanh(rng.standard_normal((B, H)))
+    W_hx, W_hh = scaled_normal(rng, H, D, 1.5), scaled_normal(rng, H, H, 1.2)
+    hs = hidden_forward(x_t[None], h_prev, W_hx, W_hh, 0.5 * rng.standard_normal(H))
+    return dict(dh_t=rng.standard_normal((B, H)), x_t=x_t, h_prev=h_prev, h_t=hs[1],
+                W_hx=W_hx, W_hh=W_hh)
+
+
+def _step_backward(dh_t, x_t, h_prev, h_t, W_hx, W_hh):
+    """The package's BPTT over a sequence of one step is exactly one step backward."""
+    dxs, dh_prev, dW_hx, dW_hh, db_h = hidden_backward(
+        dh_t[None], x_t[None], np.stack([h_prev, h_t]), W_hx, W_hh)
+    return dxs[0], dh_prev, dW_hx, dW_hh, db_h
+
+
+def _by_hand(c, da=None, W_hh=None, h_for_dW_hh=None):
+    """One step backward written out, with one piece swapped for a typical mistake."""
+    da = (1 - c["h_t"] ** 2) * c["dh_t"] if da is None else da
+    W_hh = c["W_hh"] if W_hh is None else W_hh
+    h = c["h_prev"] if h_for_dW_hh is None else h_for_dW_hh
+    return da @ c["W_hx"], da @ W_hh, da.T @ c["x_t"], da.T @ h, da.sum(axis=0)
+
+
+def check_step_backward(fn):
+    """Check ``fn(dh_t, x_t, h_prev, h_t, W_hx, W_hh) -> (dx_t, dh_prev, dW_hx, dW_hh, db_h)``:
+    the backward pass of one step h_t = tanh(W_hh h_{t-1} + W_hx x_t + b_h), rows as the batch.
+    Shapes: dh_t, h_prev, h_t (B, H); x_t (B, D); W_hx (H, D); W_hh (H, H).
+    With da_t = (1 - h_t**2) * dh_t: dx_t = da_t @ W_hx, dh_prev = da_t @ W_hh,
+    dW_hx = da_t.T @ x_t, dW_hh = da_t.T @ h_prev, db_h = da_t summed over the batch."""
+    wrong = [
+        (lambda c: _by_hand(c, da=c["dh_t"]),
+         "g1' is missing: first da_t = (1 - h_t**2) * dh_t, then every product uses da_t"),
+        (lambda c: _by_hand(c, da=(1 - c["h_prev"] ** 2) * c["dh_t"]),
+         "g1' is taken at h_prev: the step's own output gives tanh'(a_t) = 1 - h_t**2"),
+        (lambda c: _by_hand(c, da=(1 - c["h_t"]) * c["dh_t"]),
+         "the square is missing in g1': tanh'(a_t) = 1 - h_t**2"),
+        (lambda c: _by_hand(c, W_hh=c["W_hh"].T),
+         "dh_prev uses W_hh the wrong way round: the forward pass computed h_prev @ W_hh.T, "
+         "so the gradient into h_prev is da_t @ W_hh (the math's W_hh^T da_t)"),
+        (lambda c: _by_hand(c, h_for_dW_hh=c["h_t"]),
+         "dW_hh uses h_t: it needs the state that entered the step, dW_hh = da_t.T @ h_prev"),
+        (lambda c: (lambda r: r[:3] + (r[3].T, r[4]))(_by_hand(c)),
+         "dW_hh is transposed: it is (to, from), dW_hh = da_t.T @ h_prev, not h_prev.T @ da_t"),
+        (lambda c: (lambda r: r[:2] + (r[2].T,) + r[3:])(_by_hand(c)),
+         "dW_hx is transposed: it is (H, D), dW_hx = da_t.T @ x_t"),
+        (lambda c: (lambda r: r[:4] + ((1 - c["h_t"] ** 2) * c["dh_t"],))(_by_hand(c)),
+         "db_h is not summed over the batch: the bias is shared by every row, so "
+         "db_h = da_t.sum(axis=0), shape (H,)"),
+        (lambda c: (lambda r: (r[0], r[1], r[3], r[2], r[4]))(_by_hand(c)),
+         "dW_hx and dW_hh are swapped: return (dx_t, dh_prev, dW_hx, dW_hh, db_h)"),
+    ]
+    expect = {"dx_t": "(B, D)", "dh_prev": "(B, H)", "dW_hx": "(H, D)", "dW_hh": "(H, H)",
+              "db_h": "(H,)"}
+    cases = _cases(_step_case, [(3, 4, 4), (2, 5, 3), (4, 2, 6), (1, 3, 3), (5, 6, 4)])
+    return _run("check_step_backward", fn, cases, _step_backward, expect, wrong)
+
+
+# ---------------------------------------------------------------- dW_hh over two steps
+# Chapter 1's hand example (same weights and inputs), started from h_0 = (0.5, -0.5),
+# with the loss L = y_1 + y_2, y_t = W_yh h_t.
+TWO_STEPS = dict(x_1=np.array([1.0, 2.0]), x_2=np.array([0.0, 1.0]), h_0=np.array([0.5, -0.5]),
+                 W_hx=np.array([[0.5, 0.0], [0.0, -0.5]]), W_hh=np.array([[0.1, 0.2], [0.0, 0.1]]),
+                 b_h=np.array([0.0, 0.1]), W_yh=np.array([[1.0, -1.0]]))
+
+
+def _two_step_case(rng, D, H, K):
+    return dict(x_1=rng.standard_normal(D), x_2=rng.standard_normal(D),
+                h_0=np.tanh(rng.standard_normal(H)), W_hx=scaled_normal(rng, H, D, 1.5),
+                W_hh=scaled_normal(rng, H, H, 1.2), b_h=0.5 * rng.standard_normal(H),
+                W_yh=scaled_normal(rng, K, H))
+
+
+def _dW_hh(x_1, x_2, h_0, W_hx, W_hh, b_h, W_yh):
+    """The package's BPTT for L = sum of the entries of y_1 and y_2 (one sequence, B = 1)."""
+    xs = np.stack([x_1, x_2])[:, None]
+    hs = hidden_forward(xs, h_0[None], W_hx, W_hh, b_h)
+    dhs = np.ones((2, 1, len(W_yh))) @ W_yh                      # dL/dh_t from y_t: W_yh^T 1
+    return hidden_backward(dhs, xs, hs, W_hx, W_hh)[3]
+
+
+def _two_steps_by_hand(c, g1=True, recursion="W_hh^T", terms=(1, 2), h_shift=0, transpose=False):
+    """The two-step derivation written out, with one piece changed for a typical mistake."""
+    h = [c["h_0"]]
+    for x in (c["x_1"], c["x_2"]):
+        h.append(np.tanh(c["W_hh"] @ h[-1] + c["W_hx"] @ x + c["b_h"]))
+    slope = (lambda t: 1 - h[t] ** 2) if g1 else (lambda t: 1.0)
+    from_y = c["W_yh"].T @ np.ones(len(c["W_yh"]))                  # W_yh^T dL/dy_t
+    da = {2: slope(2) * from_y}
+    back = {"W_hh^T": c["W_hh"].T @ da[2], "W_hh": c["W_hh"] @ da[2], "none": 0.0}[recursion]
+    da[1] = slope(1) * (from_y + back)
+    outer = (lambda a, b: np.outer(b, a)) if transpose else np.outer
+    return sum(outer(da[t], h[t - 1 + h_shift]) for t in terms)
+
+
+def check_dW_hh_two_steps(answer):
+    """Check dW_hh for two steps of h_t = tanh(W_hh h_{t-1} + W_hx x_t + b_h) with the loss
+    L = sum(y_1) + sum(y_2), y_t = W_yh h_t (so dL/dh_t gets W_yh^T 1 from the output).
+
+    ``answer`` is either the (H, H) array you computed for the example ``TWO_STEPS``
+    (checked on it alone), or a function ``fn(x_1, x_2, h_0, W_hx, W_hh, b_h, W_yh) -> dW_hh``
+    on 1-D vectors (checked on the example and on random cases of other sizes)."""
+    name = "check_dW_hh_two_steps"
+    cases = [dict(TWO_STEPS)] + _cases(_two_step_case, [(3, 4, 2), (2, 3, 1), (4, 2, 3)])
+    if not callable(answer):
+        try:
+            value = np.array(answer, dtype=float)
+        except (TypeError, ValueError):
+            return _fail(name, f"expected an array of numbers or a function; got {answer!r}")
+        answer, cases = (lambda *args: value), cases[:1]
+    wrong = [
+        (lambda c: _two_steps_by_hand(c, terms=(2,)),
+         "only step 2's term: dW_hh = da_2 h_1^T + da_1 h_0^T sums over both steps"),
+        (lambda c: _two_steps_by_hand(c, terms=(1,)),
+         "only step 1's term: dW_hh = da_2 h_1^T + da_1 h_0^T sums over both steps"),
+        (lambda c: _two_steps_by_hand(c, recursion="none"),
+         "the recursion is missing: dL/dh_1 = W_yh^T 1 + W_hh^T da_2 (h_1 also feeds h_2)"),
+        (lambda c: _two_steps_by_hand(c, recursion="W_hh"),
+         "the recursion uses W_hh; it needs the transpose: dL/dh_1 = W_yh^T 1 + W_hh^T da_2"),
+        (lambda c: _two_steps_by_hand(c, g1=False),
+         "g1' is missing: da_t = (1 - h_t**2) * dL/dh_t"),
+        (lambda c: _two_steps_by_hand(c, h_shift=1),
+         "each term uses h_t; it needs the state that entered the step: da_t h_{t-1}^T"),
+        (lambda c: _two_steps_by_hand(c, transpose=True),
+         "dW_hh is transposed: each term is da_t h_{t-1}^T (an outer product, to-from)"),
+    ]
+    return _run(name, answer, cases, _dW_hh, "(H, H)", wrong)
+
+
+# ---------------------------------------------------------------- clip by global norm
+class _Grads(dict):
+    """A dict of gradients whose repr shows shapes, so a hint stays one line."""
+
+    def __repr__(self):
+        return "{" + ", ".join(f"{k!r}: {np.shape(v)}" for k, v in self.items()) + "}"
+
+
+def _clip_case(rng, scale, max_norm):
+    D, H, K = rng.integers(2, 6, size=3)
+    grads = {"W_hx": rng.standard_normal((H, D)), "W_hh": rng.standard_normal((H, H)),
+             "b_h": rng.standard_normal(H), "W_yh": rng.standard_normal((K, H)),
+             "b_y": rng.standard_normal(K)}
+    grads["W_hh"] *= 3.0                                  # one array larger than the others
+    total = global_norm(grads)
+    return dict(grads=_Grads({k: v * (scale / total) for k, v in grads.items()}),
+                max_norm=max_norm)
+
+
+_CLIP_CASES = [(12.0, 5.0), (30.0, 1.0), (3.0, 5.0), (8.0, 5.0), (0.5, 2.0)]
+
+
+_KEYS = ("W_hx", "W_hh", "b_h", "W_yh", "b_y")
+
+
+def _flat(result):
+    """(dict, norm) -> (array, ..., norm) in the order of _KEYS, so the runner can compare."""
+    if (isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[0], dict)
+            and set(result[0]) == set(_KEYS)):
+        return tuple(result[0][k] for k in _KEYS) + (result[1],)
+    return result
+
+
+def _clip_variant(c, per_array=False, norm_after=False, always=False, power=0.5, inverted=False):
+    grads, max_norm = c["grads"], c["max_norm"]
+    squares = sum(float(np.sum(g * g)) for g in grads.values())
+    norm = squares ** power
+    if per_array:
+        clipped = {k: g * min(1.0, max_norm / np.linalg.norm(g)) for k, g in grads.items()}
+    else:
+        scale = max_norm / norm if (always or norm > max_norm) else 1.0
+        clipped = {k: g * (1 / scale if inverted else scale) for k, g in grads.items()}
+    return _flat((clipped, global_norm(clipped) if norm_after else norm))
+
+
+def check_clip_by_global_norm(fn):
+    """Check ``fn(grads, max_norm) -> (clipped, norm)``: ``grads`` is a dict of arrays; norm is
+    sqrt(sum of g**2 over every entry of every array), the norm BEFORE clipping; if it is
+    above max_norm every array is multiplied by max_norm / norm, otherwise nothing changes.
+    ``clipped`` is a new dict with the same keys."""
+    name = "check_clip_by_global_norm"
+    if not callable(fn):
+        return _fail(name, f"expected a function; got {type(fn).__name__} {fn!r}")
+
+    def answer(grads, max_norm):
+        return _flat(fn({k: np.copy(v) for k, v in grads.items()}, max_norm))
+
+    def reference(grads, max_norm):
+        return _flat(clip_by_global_norm(dict(grads), max_norm))
+
+    wrong = [
+        (lambda c: _clip_variant(c, per_array=True),
+         "each array was clipped by its own norm: the global norm treats all the gradients "
+         "as one vector, and one scale multiplies every array"),
+        (lambda c: _clip_variant(c, norm_after=True),
+         "the norm returned is the one after clipping: return the norm before clipping"),
+        (lambda c: _clip_variant(c, always=True),
+         "a gradient below max_norm was scaled up: only scale when the norm is above max_norm"),
+        (lambda c: _clip_variant(c, inverted=True),
+         "the scale is upside down: multiply by max_norm / norm (a number below 1)"),
+        (lambda c: _clip_variant(c, power=1.0),
+         "the norm is missing its square root: norm = sqrt(sum of g**2)"),
+        (lambda c: _flat(({k: np.clip(g, -c["max_norm"], c["max_norm"])
+                           for k, g in c["grads"].items()}, global_norm(c["grads"]))),
+         "that is clipping by value (np.clip): clipping by norm keeps the direction and "
+         "scales every entry by the same number"),
+    ]
+    symptoms = [
+        (lambda r, c: isinstance(r, dict), "return a pair: (the clipped dict, the norm before "
+         "clipping)"),
+        (lambda r, c: isinstance(r, (tuple, list)) and len(r) == 2 and isinstance(r[1], dict),
+         "the pair is the wrong way round: return (clipped, norm)"),
+        (lambda r, c: isinstance(r, (tuple, list)) and len(r) == 2 and not isinstance(r[0], dict),
+         "the clipped gradients must be a dict with the same keys as grads"),
+    ]
+    expect = {f"clipped[{k!r}]": "the shape of grads[" + repr(k) + "]" for k in _KEYS}
+    expect["norm"] = ""
+    cases = _cases(_clip_case, _CLIP_CASES)
+    return _run(name, answer, cases, reference, expect, wrong, symptoms)
+
+
+# ---------------------------------------------------------------- choosing k
+def _k_case(rng, T, V, H, rho, tol):
+    rnn = VanillaRNN(V, H, V, seed=int(rng.integers(1 << 30)), spectral_radius=rho)
+    ids = rng.integers(0, V, size=T + 1)
+    return dict(rnn=rnn, xs=np.eye(V)[ids[:-1]][:, None, :], targets=ids[1:, None], tol=tol)
+
+
+def _k_variant(rnn, xs, targets, tol, measure="relative", reset=False, name="W_hh"):
+    full = truncated_gradients(rnn, xs, targets, len(xs))[1]
+    for k in range(1, len(xs) + 1):
+        if reset:
+            grads = {p: 0.0 for p in full}
+            for start in range(0, len(xs), k):
+                window = truncated_gradients(rnn, xs[start:start + k], targets[start:start + k], k)
+                grads = {p: grads[p] + window[1][p] for p in full}
+        else:
+            grads = truncated_gradients(rnn, xs, targets, k)[1]
+        if measure == "global":
+            diff = global_norm({p: grads[p] - full[p] for p in full}) / global_norm(full)
+        elif measure == "max":
+            diff = relative_error(grads[name], full[name])
+        elif measure == "absolute":
+            diff = np.linalg.norm(grads[name] - full[name])
+        else:
+            diff = np.linalg.norm(grads[name] - full[name]) / np.linalg.norm(full[name])
+        if diff <= tol:
+            return k
+    return len(xs)
+
+
+def _choose_k(rnn, xs, targets, tol):
+    return _k_variant(rnn, xs, targets, tol)
+
+
+def check_choose_k(fn):
+    """Check ``fn(rnn, xs, targets, tol) -> k``: the smallest window k (1 <= k <= T) whose
+    truncated gradient of W_hh is within ``tol`` of the full one, relative to the full one:
+    ||dW_hh(k) - dW_hh(T)|| <= tol * ||dW_hh(T)|| (Frobenius norms), where dW_hh(k) comes
+    from ``truncated_gradients(rnn, xs, targets, k)``. xs (T, B, V), targets (T, B)."""
+    wrong = [
+        (lambda c: _k_variant(**c, reset=True),
+         "the state was reset to zero in each window: truncated BPTT carries hs[-1] into the "
+         "next window and stops only the gradient (truncated_gradients does both)"),
+        (lambda c: _k_variant(**c, measure="absolute"),
+         "tol is relative: compare ||dW_hh(k) - dW_hh(T)|| with tol * ||dW_hh(T)||"),
+        (lambda c: _k_variant(**c, measure="global"),
+         "you compared all the parameters at once; the question is about dW_hh alone"),
+        (lambda c: _k_variant(**c, measure="max"),
+         "you used the largest entry (relative_error); use the Frobenius norm of the whole "
+         "difference, np.linalg.norm"),
+        (lambda c: _choose_k(**c) - 1,
+         "one too small: return the first k that is within tol, not the last one that is not"),
+    ]
+    # (T, V, H, spectral radius, tol): cases on which every mistake below gives its own k
+    cases = _cases(_k_case, [(30, 5, 8, 0.9, 0.1), (30, 5, 8, 1.3, 0.3), (40, 5, 8, 1.1, 0.1),
+                             (40, 5, 12, 0.9, 0.3)])
+    return _run("check_choose_k", fn, cases, _choose_k, "", wrong)

@@ -1,0 +1,203 @@
+"""Chapter 3's checks pass the right answer and name each typical wrong answer.
+
+Answers are written the way a student would write them (NumPy; the choose-k answers use the
+package's ``truncated_gradients``, as the exercise asks).
+"""
+import numpy as np
+import pytest
+
+from lamassu_course import exercises
+from lamassu_course.bptt import truncated_gradients
+from lamassu_course.exercises import (check_choose_k, check_clip_by_global_norm,
+                                      check_dW_hh_two_steps, check_step_backward)
+from lamassu_course.exercises.bptt import TWO_STEPS
+
+tanh = np.tanh
+
+
+# ---------------------------------------------------------------- students' answers
+def step_backward(dh, x, h_prev, h, W_hx, W_hh, slope=None, W_back=None, h_for_W=None):
+    da = (1 - h ** 2) * dh if slope is None else slope(h, h_prev) * dh
+    back = W_hh if W_back is None else W_back(W_hh)
+    return da @ W_hx, da @ back, da.T @ x, da.T @ (h_prev if h_for_W is None else h), da.sum(0)
+
+
+def two_steps(x_1, x_2, h_0, W_hx, W_hh, b_h, W_yh, slope=True, back="T", terms=(1, 2),
+              use_h_t=False, transpose=False):
+    h_1 = tanh(W_hh @ h_0 + W_hx @ x_1 + b_h)
+    h_2 = tanh(W_hh @ h_1 + W_hx @ x_2 + b_h)
+    g = W_yh.T @ np.ones(len(W_yh))
+    d = (lambda h: 1 - h ** 2) if slope else (lambda h: 1)
+    da_2 = d(h_2) * g
+    da_1 = d(h_1) * (g + {"T": W_hh.T @ da_2, "plain": W_hh @ da_2, "none": 0}[back])
+    entering = {1: h_1 if use_h_t else h_0, 2: h_2 if use_h_t else h_1}
+    da = {1: da_1, 2: da_2}
+    outer = (lambda a, b: np.outer(b, a)) if transpose else np.outer
+    return sum(outer(da[t], entering[t]) for t in terms)
+
+
+def clip(grads, max_norm, per_array=False, after=False, always=False, squared=False,
+         upside_down=False):
+    norm = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
+    if squared:
+        norm = norm ** 2
+    if per_array:
+        out = {k: g * min(1, max_norm / np.linalg.norm(g)) for k, g in grads.items()}
+    else:
+        scale = max_norm / norm if (norm > max_norm or always) else 1.0
+        out = {k: g * (1 / scale if upside_down else scale) for k, g in grads.items()}
+    if after:
+        norm = np.sqrt(sum(np.sum(g ** 2) for g in out.values()))
+    return out, norm
+
+
+def choose_k(rnn, xs, targets, tol, carry=True, relative=True, which="W_hh", off=0):
+    full = truncated_gradients(rnn, xs, targets, len(xs))[1]
+    for k in range(1, len(xs) + 1):
+        if carry:
+            grads = truncated_gradients(rnn, xs, targets, k)[1]
+        else:
+            grads = {n: 0 for n in full}
+            for s in range(0, len(xs), k):
+                g = truncated_gradients(rnn, xs[s:s + k], targets[s:s + k], k)[1]
+                grads = {n: grads[n] + g[n] for n in full}
+        if which == "all":
+            diff = np.sqrt(sum(np.sum((grads[n] - full[n]) ** 2) for n in full))
+            size = np.sqrt(sum(np.sum(full[n] ** 2) for n in full))
+        elif which == "max":
+            a, b = grads["W_hh"], full["W_hh"]
+            diff, size = np.max(np.abs(a - b)), np.max(np.abs(a) + np.abs(b))
+        else:
+            diff, size = np.linalg.norm(grads["W_hh"] - full["W_hh"]), np.linalg.norm(full["W_hh"])
+        if diff <= (tol * size if relative else tol):
+            return k + off
+    return len(xs) + off
+
+
+# (check, the right answer, its number of cases)
+RIGHT = [
+    (check_step_backward, step_backward, 5),
+    (check_dW_hh_two_steps, two_steps, 4),
+    (check_dW_hh_two_steps, two_steps(**TWO_STEPS), 1),
+    (check_dW_hh_two_steps, two_steps(**TWO_STEPS).tolist(), 1),
+    (check_clip_by_global_norm, clip, 5),
+    (check_choose_k, choose_k, 4),
+]
+
+# (check, a typical wrong answer, the words its hint must contain)
+WRONG = [
+    (check_step_backward, lambda *a: step_backward(*a, slope=lambda h, hp: 1.0), "g1' is missing"),
+    (check_step_backward, lambda *a: step_backward(*a, slope=lambda h, hp: 1 - hp ** 2),
+     "g1' is taken at h_prev"),
+    (check_step_backward, lambda *a: step_backward(*a, slope=lambda h, hp: 1 - h),
+     "the square is missing in g1'"),
+    (check_step_backward, lambda *a: step_backward(*a, W_back=lambda W: W.T),
+     "dh_prev uses W_hh the wrong way round"),
+    (check_step_backward, lambda *a: step_backward(*a, h_for_W=True), "dW_hh uses h_t"),
+    (check_step_backward, lambda *a: (lambda r: r[:3] + (r[3].T, r[4]))(step_backward(*a)),
+     "dW_hh is transposed"),
+    (check_step_backward, lambda *a: (lambda r: r[:2] + (r[2].T,) + r[3:])(step_backward(*a)),
+     "dW_hx is transposed"),
+    (check_step_backward, lambda dh, x, hp, h, W_hx, W_hh: step_backward(dh, x, hp, h, W_hx, W_hh)[:4]
+     + ((1 - h ** 2) * dh,), "db_h is not summed over the batch"),
+    (check_step_backward, lambda *a: (lambda r: (r[0], r[1], r[3], r[2], r[4]))(step_backward(*a)),
+     "dW_hx and dW_hh are swapped"),
+    (check_dW_hh_two_steps, lambda *a: two_steps(*a, terms=(2,)), "only step 2's term"),
+    (check_dW_hh_two_steps, lambda *a: two_steps(*a, terms=(1,)), "only step 1's term"),
+    (check_dW_hh_two_steps, lambda *a: two_steps(*a, back="none"), "the recursion is missing"),
+    (check_dW_hh_two_steps, lambda *a: two_steps(*a, back="plain"),
+     "the recursion uses W_hh; it needs the transpose"),
+    (check_dW_hh_two_steps, lambda *a: two_steps(*a, slope=False), "g1' is missing"),
+    (check_dW_hh_two_steps, lambda *a: two_steps(*a, use_h_t=True), "each term uses h_t"),
+    (check_dW_hh_two_steps, lambda *a: two_steps(*a, transpose=True), "dW_hh is transposed"),
+    (check_dW_hh_two_steps, two_steps(**TWO_STEPS, terms=(2,)), "only step 2's term"),
+    (check_dW_hh_two_steps, two_steps(**TWO_STEPS, use_h_t=True), "each term uses h_t"),
+    (check_clip_by_global_norm, lambda g, m: clip(g, m, per_array=True),
+     "each array was clipped by its own norm"),
+    (check_clip_by_global_norm, lambda g, m: clip(g, m, after=True),
+     "the norm returned is the one after clipping"),
+    (check_clip_by_global_norm, lambda g, m: clip(g, m, always=True),
+     "a gradient below max_norm was scaled up"),
+    (check_clip_by_global_norm, lambda g, m: clip(g, m, upside_down=True),
+     "the scale is upside down"),
+    (check_clip_by_global_norm, lambda g, m: clip(g, m, squared=True),
+     "the norm is missing its square root"),
+    (check_clip_by_global_norm, lambda g, m: ({k: np.clip(v, -m, m) for k, v in g.items()},
+                                              clip(g, m)[1]), "that is clipping by value"),
+    (check_clip_by_global_norm, lambda g, m: clip(g, m)[0], "return a pair"),
+    (check_clip_by_global_norm, lambda g, m: clip(g, m)[::-1], "the pair is the wrong way round"),
+    (check_clip_by_global_norm, lambda g, m: (list(clip(g, m)[0].values()), clip(g, m)[1]),
+     "the clipped gradients must be a dict"),
+    (check_choose_k, lambda *a: choose_k(*a, carry=False), "the state was reset to zero"),
+    (check_choose_k, lambda *a: choose_k(*a, relative=False), "tol is relative"),
+    (check_choose_k, lambda *a: choose_k(*a, which="all"), "you compared all the parameters"),
+    (check_choose_k, lambda *a: choose_k(*a, which="max"), "you used the largest entry"),
+    (check_choose_k, lambda *a: choose_k(*a, off=-1), "one too small"),
+]
+
+CHECKS = [check_step_backward, check_dW_hh_two_steps, check_clip_by_global_norm, check_choose_k]
+
+
+def _id(item):
+    return getattr(item, "__name__", None) if callable(item) else "value"
+
+
+@pytest.mark.parametrize("check, answer, n_cases", RIGHT, ids=_id)
+def test_right_answer_passes(check, answer, n_cases, capsys):
+    assert check(answer) is True
+    assert capsys.readouterr().out == f"✓ {check.__name__}: correct on {n_cases} cases\n"
+
+
+@pytest.mark.parametrize("check, answer, hint", WRONG,
+                         ids=[f"{c.__name__}-{h[:30]}" for c, _, h in WRONG])
+def test_typical_wrong_answer_gets_its_hint(check, answer, hint, capsys):
+    assert check(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith(f"✗ {check.__name__}: "), out
+    assert hint in out, f"expected the hint {hint!r}; the check printed {out!r}"
+    assert out.count("✗") == 1 and "✓" not in out
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=_id)
+def test_stub_is_not_written_yet(check, capsys):
+    def stub(*args, **kwargs):
+        raise NotImplementedError("Exercise: write this function")
+    assert check(stub) is False
+    assert capsys.readouterr().out == (f"✗ {check.__name__}: not written yet: replace the "
+                                       f"`raise NotImplementedError` with your code\n")
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=_id)
+def test_forgotten_return(check, capsys):
+    assert check(lambda *args: None) is False
+    assert "returned None: did you forget the `return`?" in capsys.readouterr().out
+
+
+def test_checks_are_exported():
+    for check in CHECKS:
+        assert check.__name__ in exercises.__all__, f"{check.__name__} not in exercises.__all__"
+
+
+def test_clip_answer_may_change_grads_in_place(capsys):
+    def in_place(grads, max_norm):
+        norm = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
+        for g in grads.values():
+            g *= min(1.0, max_norm / norm)      # the check passes a copy: the reference is safe
+        return grads, norm
+    assert check_clip_by_global_norm(in_place) is True
+
+
+def test_clip_hint_shows_shapes_not_values(capsys):
+    check_clip_by_global_norm(lambda g, m: clip(g, m, after=True))
+    out = capsys.readouterr().out
+    assert "grads={'W_hx': (" in out and "max_norm=5.0" in out, out
+
+
+def test_step_backward_wrong_shape_names_the_output(capsys):
+    check_step_backward(lambda *a: step_backward(*a)[:4] + (np.zeros((1, 1)),))
+    assert "db_h: returned shape (1, 1); expected (H,)" in capsys.readouterr().out
+
+
+def test_two_steps_value_that_is_not_numbers(capsys):
+    assert check_dW_hh_two_steps("dW_hh") is False
+    assert "expected an array of numbers or a function" in capsys.readouterr().out
