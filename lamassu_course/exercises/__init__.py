@@ -21,9 +21,13 @@ from .formulation import (check_count_parameters, check_output_probabilities,
 from .silly import check_contraction_rate, check_fixed_point, check_row_forward
 from .bptt import (check_choose_k, check_clip_by_global_norm, check_dW_hh_two_steps,
                    check_step_backward)
+from .gradients import (check_decay_rate, check_gate, check_gru_step,
+                        check_vanishing_despite_large_sigma)
 
 __all__ = ["check_rnn_step", "check_rnn_forward", "check_count_parameters", "check_output_probabilities",
            "check_tanh_derivative", "check_row_forward", "check_fixed_point",
            "check_contraction_rate",
            "check_step_backward", "check_dW_hh_two_steps", "check_clip_by_global_norm",
-           "check_choose_k"]
+           "check_choose_k",
+           "check_decay_rate", "check_vanishing_despite_large_sigma", "check_gate",
+           "check_gru_step"]
