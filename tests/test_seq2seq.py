@@ -1,0 +1,158 @@
+"""Chapter 5's package code: the many-to-one and encoder-decoder gradients, the task data."""
+import numpy as np
+import pytest
+
+from lamassu_course import VanillaRNN, numerical_gradient, relative_error, softmax_cross_entropy
+from lamassu_course.applications import note_frequency, synthesize
+from lamassu_course.seq2seq import (encoder_decoder_loss, greedy_decode,
+                                    last_step_cross_entropy, minibatches)
+from lamassu_course.tasks import (entity_f1, entity_spans, in_key, number_words, pad_left,
+                                  pad_right, scale_walks, sentiment_sentences,
+                                  tagged_sentences, two_moons)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_many_to_one_gradient_matches_finite_differences(seed):
+    rng = np.random.default_rng(seed)
+    T, B, D, H, K = rng.integers(2, 5, size=5)
+    rnn = VanillaRNN(D, H, K, seed=seed)
+    xs, labels = rng.standard_normal((T, B, D)), rng.integers(0, K, B)
+
+    def loss():
+        return last_step_cross_entropy(rnn.forward(xs)[0], labels)[0]
+
+    ys, hs = rnn.forward(xs)
+    _, dys = last_step_cross_entropy(ys, labels)
+    assert np.all(dys[:-1] == 0), "dys must be zero before the last step"
+    grads = rnn.backward(xs, hs, dys)
+    for name, param in rnn.params.items():
+        err = relative_error(grads[name], numerical_gradient(loss, param))
+        assert err < 1e-7, f"{name}: relative error {err:.2e}"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_encoder_decoder_gradient_matches_finite_differences(seed):
+    rng = np.random.default_rng(seed)
+    Tx, Ty, B, D, H, V = 3, 4, 3, 4, 5, 6
+    enc, dec = VanillaRNN(D, H, 2, seed=seed), VanillaRNN(V, H, V, seed=seed + 10)
+    src = rng.standard_normal((Tx, B, D))
+    dec_in, targets = rng.integers(0, V, (Ty, B)), rng.integers(0, V, (Ty, B))
+    mask = (rng.random((Ty, B)) < 0.8).astype(float)
+
+    def loss():
+        return encoder_decoder_loss(enc, dec, src, dec_in, targets, mask)[0]
+
+    _, grads = encoder_decoder_loss(enc, dec, src, dec_in, targets, mask)
+    for part, rnn in (("encoder", enc), ("decoder", dec)):
+        for name, param in rnn.params.items():
+            err = relative_error(grads[part][name], numerical_gradient(loss, param))
+            assert err < 1e-7, f"{part} {name}: relative error {err:.2e}"
+    # the encoder learns only through dh_last: its output weights get no gradient
+    assert np.all(grads["encoder"]["W_yh"] == 0) and np.all(grads["encoder"]["b_y"] == 0)
+
+
+def test_encoder_decoder_loss_is_decoder_loss_from_encoder_state():
+    rng = np.random.default_rng(3)
+    enc, dec = VanillaRNN(3, 4, 1, seed=1), VanillaRNN(5, 4, 5, seed=2)
+    src, dec_in, targets = rng.standard_normal((2, 2, 3)), rng.integers(0, 5, (3, 2)), \
+        rng.integers(0, 5, (3, 2))
+    _, hs = enc.forward(src)
+    logits, _ = dec.forward(np.eye(5)[dec_in], h0=hs[-1])
+    expected = softmax_cross_entropy(logits, targets)[0]
+    assert encoder_decoder_loss(enc, dec, src, dec_in, targets)[0] == pytest.approx(expected)
+
+
+def test_greedy_decode_feeds_back_its_own_tokens():
+    enc, dec = VanillaRNN(3, 4, 1, seed=1), VanillaRNN(5, 4, 5, seed=2)
+    src = np.random.default_rng(0).standard_normal((2, 3, 3))
+    out = greedy_decode(enc, dec, src, start=0, end=1, max_len=4)
+    _, hs = enc.forward(src)
+    logits, _ = dec.forward(np.eye(5)[np.zeros(3, int)][None], h0=hs[-1])
+    assert out.shape == (4, 3)
+    first = logits[0].argmax(-1)
+    assert np.array_equal(out[0], first)
+    after_end = np.cumsum(out == 1, axis=0) > 0
+    assert np.all(out[after_end] == 1), "after <end> a sequence must keep emitting <end>"
+
+
+def test_last_step_cross_entropy_checks_shapes():
+    with pytest.raises(ValueError, match="labels"):
+        last_step_cross_entropy(np.zeros((2, 3, 4)), np.zeros(2, int))
+    with pytest.raises(ValueError, match="ys"):
+        last_step_cross_entropy(np.zeros((3, 4)), np.zeros(3, int))
+
+
+def test_minibatches_cover_every_example_once_per_epoch():
+    batches = minibatches(np.random.default_rng(0), 10, 5, 4)
+    assert len(batches) == 4
+    assert sorted(np.concatenate(batches[:2])) == list(range(10))
+
+
+def test_number_words_fixtures():
+    assert [number_words(n) for n in (0, 7, 13, 20, 42, 100, 305, 999)] == [
+        "zero", "seven", "thirteen", "twenty", "forty two", "one hundred",
+        "three hundred five", "nine hundred ninety nine"]
+    with pytest.raises(ValueError, match="number"):
+        number_words(1000)
+
+
+def test_entity_spans_and_f1_by_hand():
+    assert entity_spans(["B-PER", "I-PER", "O", "B-LOC", "I-ORG"]) == {
+        ("PER", 0, 2), ("LOC", 3, 4), ("ORG", 4, 5)}
+    f1 = entity_f1([["B-PER", "I-PER", "O", "B-LOC"]], [["B-PER", "O", "O", "B-LOC"]])
+    assert f1 == {"LOC": 1.0, "PER": 0.0, "all": 0.5}
+    with pytest.raises(ValueError, match="predicted_tags"):
+        entity_f1([["O"]], [])
+
+
+def test_generators_are_seeded_and_well_formed():
+    for make in (lambda r: two_moons(r, 20), lambda r: scale_walks(r, 5),
+                 lambda r: sentiment_sentences(r, 5), lambda r: tagged_sentences(r, 5)):
+        a, b = make(np.random.default_rng(4)), make(np.random.default_rng(4))
+        assert repr(a) == repr(b)
+    melodies = scale_walks(np.random.default_rng(0), 50)
+    assert np.all(in_key(melodies, melodies[:, :1])), "every note must be in the seed's key"
+    assert np.all(np.abs(np.diff(melodies, axis=1)) <= 4)
+    words, tags = tagged_sentences(np.random.default_rng(0), 30)
+    assert all(len(w) == len(t) for w, t in zip(words, tags))
+    with pytest.raises(TypeError, match="rng"):
+        two_moons(0, 10)
+
+
+def test_padding():
+    assert pad_left([[1, 2], [3]]).tolist() == [[1, 0], [2, 3]]
+    ids, mask = pad_right([[1, 2], [3]])
+    assert ids.tolist() == [[1, 3], [2, 0]] and mask.tolist() == [[1, 1], [1, 0]]
+
+
+def test_synthesize_is_deterministic_and_in_range():
+    assert note_frequency(9) == pytest.approx(440.0)   # A4 = MIDI 69 = base 60 + 9
+    wave = synthesize([0, 4, 7], rate=8000, seconds=0.25)
+    assert wave.shape == (6000,) and np.max(np.abs(wave)) <= 1
+    assert np.array_equal(wave, synthesize([0, 4, 7], rate=8000, seconds=0.25))
+
+
+def test_generate_feeds_back_and_follows_a_peaked_model():
+    from lamassu_course.seq2seq import generate
+    rnn = VanillaRNN(4, 3, 4, seed=0)
+    rnn.params["W_yh"][:] = 0
+    rnn.params["b_y"][:] = [0, 0, 50, 0]        # the model always says token 2
+    out = generate(rnn, np.array([1, 3]), 5, np.random.default_rng(0))
+    assert out.shape == (5, 2) and out[0].tolist() == [1, 3]
+    assert np.all(out[1:] == 2)
+    with pytest.raises(ValueError, match="D = K"):
+        generate(VanillaRNN(3, 2, 4), np.array([0]), 3, np.random.default_rng(0))
+
+
+
+def test_figure_with_audio_holds_the_image_and_the_player():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from lamassu_course.applications import figure_with_audio
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    page = figure_with_audio(fig, synthesize([0, 4]), alt='two "notes"').data
+    assert page.count("data:image/png;base64,") == 1 and "<audio" in page
+    assert 'alt="two &quot;notes&quot;"' in page
+    assert not plt.fignum_exists(fig.number)
