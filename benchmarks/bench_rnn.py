@@ -254,31 +254,57 @@ def worker(impl, sizes, repeats, warmup, min_time):
     return out
 
 
+def run_round(impls, args, threads):
+    """One round: every implementation once, each in a fresh process. {impl: {size: [s]}}."""
+    result = {}
+    for impl in impls:
+        command = [sys.executable, str(Path(__file__).resolve()), "--worker", impl,
+                   "--threads", str(threads), "--repeats", str(args.repeats),
+                   "--warmup", str(args.warmup), "--min-time", str(args.min_time)]
+        if args.quick:
+            command.append("--quick")
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"worker {impl} failed:\n{done.stderr}")
+        result[impl] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
 def time_isolated(impls, args, threads):
     """Each implementation in a fresh Python process, ``args.rounds`` rounds taking turns.
 
     A fresh process per implementation keeps one implementation's memory allocations from
     changing another's timings (glibc hands freed memory back to the OS and page-faults it
     in again: how often depends on everything the process allocated before). Taking turns
-    in rounds spreads a slow spell of the machine over all of them. Returns
-    {impl: {size name: [seconds, ...]}} with every repeat of every round.
+    in rounds spreads a slow spell of the machine over all of them. A round during which
+    other processes used more than ``args.max_other_load`` of the machine is discarded and
+    run again, at most ``args.retries`` times in all; if too few clean rounds remain, the
+    least busy of the others fill up. Returns ({impl: {size name: [seconds, ...]}}, the
+    other processes' share of the machine in the worst round used, rounds discarded).
     """
-    times = {impl: {} for impl in impls}
-    for _ in range(args.rounds):
-        for impl in impls:
-            command = [sys.executable, str(Path(__file__).resolve()), "--worker", impl,
-                       "--threads", str(threads), "--repeats", str(args.repeats),
-                       "--warmup", str(args.warmup), "--min-time", str(args.min_time)]
-            if args.quick:
-                command.append("--quick")
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                raise RuntimeError(f"worker {impl} failed:\n{done.stderr}")
-            for name, values in json.loads(done.stdout.splitlines()[-1]).items():
-                times[impl].setdefault(name, []).extend(values)
-        print(".", end="", flush=True)
+    clean, dirty = [], []
+    while len(clean) < args.rounds and len(dirty) <= args.retries:
+        load = OtherLoad().start()
+        result = run_round(impls, args, threads)
+        other = load.stop()
+        if other is not None and other > args.max_other_load:
+            dirty.append((other, result))
+            print("x", end="", flush=True)
+        else:
+            clean.append((other, result))
+            print(".", end="", flush=True)
     print()
-    return times
+    # too few clean rounds: fill up with the least busy of the others
+    dirty.sort(key=lambda pair: pair[0])
+    used = clean + dirty[:args.rounds - len(clean)]
+    discarded = len(clean) + len(dirty) - len(used)
+    times = {impl: {} for impl in impls}
+    for _, result in used:
+        for impl, sizes in result.items():
+            for name, values in sizes.items():
+                times[impl].setdefault(name, []).extend(values)
+    loads = [other for other, _ in used if other is not None]
+    return times, (max(loads) if loads else None), discarded
 
 
 # --------------------------------------------------------------------------------------
@@ -475,6 +501,11 @@ def main(argv=None):
     parser.add_argument("--output", type=Path, default=HERE / "results.md",
                         help="Markdown file for the results (default: benchmarks/results.md)")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--max-other-load", type=float, default=0.05,
+                        help="discard a round if other processes used more than this share "
+                             "of the machine (default 0.05)")
+    parser.add_argument("--retries", type=int, default=6,
+                        help="rounds that may be discarded and rerun before giving up")
     parser.add_argument("--worker", choices=IMPLEMENTATIONS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sizes = QUICK_SIZES if args.quick else SIZES
@@ -507,9 +538,7 @@ def main(argv=None):
     impls += [] if torch is None else ["torch64", "torch32"]
     print(f"timing {', '.join(impls)}: {args.rounds} round(s) of {args.repeats} repeats, "
           f"each implementation in its own process", end=" ", flush=True)
-    load = OtherLoad().start()
-    times = time_isolated(impls, args, threads)
-    other_load = load.stop()
+    times, other_load, discarded = time_isolated(impls, args, threads)
 
     rows = []
     for name, T, B, D, H, K in sizes:
@@ -524,13 +553,13 @@ def main(argv=None):
     text = table(rows)
     spread = spread_table(rows)
     notes = targets(rows)
-    if other_load is not None:
-        env["CPU used by other processes during the timings"] = f"{other_load:.0%} of the machine"
-        if other_load > 0.05:
-            notes.append("WARNING: other processes used the CPU during the timings; "
-                         "these numbers are not trustworthy, rerun on an idle machine")
-    print(f"CPU used by other processes during the timings: "
-          f"{'unknown' if other_load is None else format(other_load, '.0%')} of the machine")
+    load_text = "unknown" if other_load is None else f"{other_load:.0%} of the machine"
+    env["CPU used by other processes (worst round used)"] = (
+        f"{load_text}; {discarded} busier round(s) discarded")
+    if other_load is not None and other_load > args.max_other_load:
+        notes.append("WARNING: other processes used the CPU during the timings; "
+                     "these numbers are not trustworthy, rerun on an idle machine")
+    print(f"CPU used by other processes (worst round used): {env[next(reversed(env))]}")
     print()
     print(text)
     print()

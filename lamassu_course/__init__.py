@@ -2,11 +2,19 @@
 
 h_t = g1(W_hh h_{t-1} + W_hx x_t + b_h),   y_t = g2(W_yh h_t + b_y)
 
-Modules, one concept each: ``activations`` (g1, g2 and their derivatives), ``layers`` (one
-function per equation, with its backward), ``rnn`` (``VanillaRNN``), ``init``
-(initialisers, spectral radius), ``losses``, ``gradcheck``, ``optim`` (optimisers,
-clipping), ``data`` (vocabulary, one-hot, TBPTT windows), ``training``, ``sampling``,
-``plots`` (figure style and drawings) and ``silly`` (the seed page's network, kept as it was).
+Modules, one concept each.
+
+The core: ``activations`` (g1, g2 and their derivatives), ``layers`` (one function per
+equation, with its backward), ``rnn`` (``VanillaRNN``), ``init`` (initialisers, spectral
+radius), ``losses``, ``gradcheck``, ``optim`` (optimisers, clipping), ``data`` (vocabulary,
+one-hot, TBPTT windows, the shipped text), ``training``, ``sampling``, ``plots`` (figure
+style and drawings), ``source`` (show the line that implements an equation), ``widgets``
+(explorers and their static twins) and ``silly`` (the seed page's network, kept as it was).
+
+By chapter: ``bptt``, ``charlm`` and ``clipping`` (Chapter 3); ``gradients``, ``cliff``,
+``memory``, ``gated`` (a GRU) and ``vanishing`` (Chapter 4); ``tasks``, ``seq2seq`` and
+``applications`` (Chapter 5). For teaching: ``exercises`` (the checks) and ``student``
+(``python -m lamassu_course.student notebooks/ student/`` writes student notebooks).
 """
 from .activations import ACTIVATIONS, get_activation, sigmoid, softmax
 from .data import CharVocab, load_text, one_hot, tbptt_windows
