@@ -23,7 +23,7 @@ __all__ = ["Activation", "ACTIVATIONS", "HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATION
 
 
 def sigmoid(a):
-    """The logistic function 1 / (1 + e^-a), without overflow for large |a|."""
+    """The logistic function 1 / (1 + e^-a), without overflow for large ``|a|``."""
     a = np.asarray(a, dtype=float)
     out = np.empty_like(a)
     positive = a >= 0
@@ -34,7 +34,7 @@ def sigmoid(a):
 
 
 def softmax(a):
-    """softmax(a)_k = e^{a_k} / sum_j e^{a_j} along the last axis, stable for |a| up to 1e300."""
+    """softmax(a)_k = e^{a_k} / sum_j e^{a_j} along the last axis, stable for ``|a|`` up to 1e300."""
     a = np.asarray(a, dtype=float)
     shifted = np.exp(a - a.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)

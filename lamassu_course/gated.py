@@ -141,7 +141,7 @@ class GRU:
     def forward(self, xs, h0=None):
         """xs (T, B, D); h0 (B, H), zeros by default -> ys (T, B, K), hs (T+1, B, H).
 
-        The input terms W_.x x_t + b_. are one product over all T*B rows; only the
+        The input terms ``W_.x x_t + b_.`` are one product over all T*B rows; only the
         recurrent terms run step by step.
         """
         p, xs, h0 = self._inputs(xs, h0)

@@ -1,7 +1,7 @@
 """Gradient checking: central finite differences, and the relative error between two gradients.
 
 df/dp_i ~ (f(p + eps e_i) - f(p - eps e_i)) / (2 eps). In float64 with eps = 1e-5 the error
-of this estimate is about eps^2 |f'''| (truncation) + 1e-16 |f| / eps (rounding), so a correct
+of this estimate is about ``eps^2 |f'''|`` (truncation) + ``1e-16 |f| / eps`` (rounding), so a correct
 backward pass agrees with it to a relative error of 1e-7 or better.
 """
 import numpy as np
@@ -38,7 +38,7 @@ def numerical_gradients(f, arrays, eps=1e-5):
 
 
 def relative_error(a, b):
-    """max |a - b| / max(1e-12, max(|a| + |b|)): 0 when equal, about 1e-8 or less when a
+    """``max |a - b| / max(1e-12, max(|a| + |b|))``: 0 when equal, about 1e-8 or less when a
     backward pass is right, about 1 when it is wrong. Scaling by the largest entry (not
     entry by entry) keeps tiny entries, where finite differences are noise, from dominating."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)

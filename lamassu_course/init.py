@@ -1,6 +1,6 @@
 """Initialisers for the weights, and the spectral radius of W_hh.
 
-The spectral radius rho(W_hh) = max |eigenvalue| decides whether the linear part of the
+The spectral radius ``rho(W_hh) = max |eigenvalue|`` decides whether the linear part of the
 recurrence shrinks or grows a state over many steps (Chapter 4).
 """
 import numpy as np
@@ -47,7 +47,7 @@ def recurrent_matrix(rng, size, init="scaled_normal"):
 
 
 def spectral_radius(W):
-    """rho(W) = max |lambda_i(W)| for a square matrix W."""
+    """``rho(W) = max |lambda_i(W)|`` for a square matrix W."""
     W = as_array("W", W)
     check_shape("W", W, (None, None), ("H", "H"))
     if W.shape[0] != W.shape[1]:
