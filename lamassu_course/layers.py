@@ -119,7 +119,8 @@ def hidden_forward(xs, h0, W_hx, W_hh, b_h, activation="tanh"):
     return hs
 
 
-def hidden_backward(dhs, xs, hs, W_hx, W_hh, activation="tanh", dh_last=None):
+def hidden_backward(dhs, xs, hs, W_hx, W_hh, activation="tanh", dh_last=None,
+                    overwrite_dhs=False):
     """Backpropagation through time for the recurrence.
 
     dhs (T, B, H) is the gradient arriving at h_1..h_T from the outputs; dh_last (B, H) is
@@ -128,6 +129,8 @@ def hidden_backward(dhs, xs, hs, W_hx, W_hh, activation="tanh", dh_last=None):
     then dW_hx = sum_t da_t x_t^T, dW_hh = sum_t da_t h_{t-1}^T, db_h = sum_t da_t
     (each sum is one matrix product over all T*B rows).
     Returns (dxs (T, B, D), dh0 (B, H), dW_hx, dW_hh, db_h).
+    With ``overwrite_dhs=True`` the da_t are written over ``dhs`` (no new (T, B, H) array;
+    memory that is already in use is faster to write than fresh memory).
     """
     act = get_activation(activation, HIDDEN_ACTIVATIONS, "hidden activation")
     W_hx, W_hh, _ = _hidden_params(W_hx, W_hh, np.zeros(len(W_hh)))
@@ -144,7 +147,8 @@ def hidden_backward(dhs, xs, hs, W_hx, W_hh, activation="tanh", dh_last=None):
         dh_last = as_array("dh_last", dh_last, W_hx.dtype)
         check_shape("dh_last", dh_last, (B, H), ("B", "H"))
         dh = dh + dh_last
-    das = np.empty((T, B, H), dtype=W_hx.dtype)
+    # das[t] may share memory with dhs[t]: each step reads dhs[t] before writing das[t].
+    das = dhs if overwrite_dhs else np.empty((T, B, H), dtype=W_hx.dtype)
     for t in reversed(range(T)):
         das[t] = act.backward(hs[t + 1], dh + dhs[t])   # da_t = g1'(a_t) * dh_t
         dh = das[t] @ W_hh                               # W_hh^T da_t, the gradient into h_{t-1}
@@ -166,7 +170,9 @@ def output_forward(hs, W_yh, b_y, activation="identity"):
     hs = as_array("hs", hs, W_yh.dtype)
     check_shape("hs", hs, (None, None, H), ("T", "B", "H"))
     T, B, _ = hs.shape
-    return act((hs.reshape(T * B, H) @ W_yh.T + b_y).reshape(T, B, K))
+    z = hs.reshape(T * B, H) @ W_yh.T
+    z += b_y   # in place: no second (T*B, K) array for the sum
+    return act(z.reshape(T, B, K))
 
 
 def output_backward(dys, hs, ys, W_yh, activation="identity"):

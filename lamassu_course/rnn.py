@@ -92,12 +92,14 @@ class VanillaRNN:
         check_shape("dys", dys, (T, B, K), ("T", "B", "K"))
         hs = as_array("hs", hs, p["W_hx"].dtype)
         if self.output_activation == "identity":
-            ys = np.zeros((T, B, K), dtype=hs.dtype)  # identity's backward never reads the output
+            # identity's backward never reads the output: a view of one zero, nothing allocated
+            ys = np.broadcast_to(np.zeros((), dtype=hs.dtype), (T, B, K))
         else:
             ys = output_forward(hs[1:], p["W_yh"], p["b_y"], self.output_activation)
         dhs, dW_yh, db_y = output_backward(dys, hs[1:], ys, p["W_yh"], self.output_activation)
         dxs, dh0, dW_hx, dW_hh, db_h = hidden_backward(
-            dhs, xs, hs, p["W_hx"], p["W_hh"], self.hidden_activation, dh_last)
+            dhs, xs, hs, p["W_hx"], p["W_hh"], self.hidden_activation, dh_last,
+            overwrite_dhs=True)   # dhs is this method's own temporary
         return {"W_hx": dW_hx, "W_hh": dW_hh, "W_yh": dW_yh, "b_h": db_h, "b_y": db_y,
                 "xs": dxs, "h0": dh0}
 

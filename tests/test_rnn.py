@@ -453,3 +453,20 @@ def test_float32_network_stays_float32():
     grads = rnn.backward(xs, hs, np.ones_like(ys))
     dtypes = {"ys": ys.dtype, "hs": hs.dtype, **{f"d{k}": g.dtype for k, g in grads.items()}}
     assert all(d == np.float32 for d in dtypes.values()), f"not float32: {dtypes}"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_hidden_backward_overwrite_dhs_gives_the_same_gradients(seed):
+    """overwrite_dhs=True reuses dhs for da_t; the gradients must not change."""
+    from lamassu_course import hidden_backward
+    rng = np.random.default_rng(seed)
+    T, B, D, H = 6, 3, 4, 5
+    rnn = VanillaRNN(D, H, 2, seed=seed)
+    p = rnn.params
+    xs = rng.standard_normal((T, B, D))
+    _, hs = rnn.forward(xs)
+    dhs = rng.standard_normal((T, B, H))
+    fresh = hidden_backward(dhs.copy(), xs, hs, p["W_hx"], p["W_hh"])
+    reused = hidden_backward(dhs.copy(), xs, hs, p["W_hx"], p["W_hh"], overwrite_dhs=True)
+    for name, a, b in zip(("dxs", "dh0", "dW_hx", "dW_hh", "db_h"), fresh, reused):
+        np.testing.assert_array_equal(a, b, err_msg=name)
