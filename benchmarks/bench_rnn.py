@@ -25,9 +25,12 @@ implementations do that same work on the same weights:
 Before any timing, the gradients of the loop (to 1e-10) and of torch in float64 (to 1e-8)
 are checked against ``VanillaRNN`` on a small case; a mismatch stops the run.
 
-Timing: ``time.perf_counter``; warm-up iterations first, then ``--repeats`` repeats of a
-number of iterations calibrated so one repeat lasts at least ``--min-time`` seconds; the
-median seconds per iteration of the repeats is reported.
+Timing: ``time.perf_counter``. Each implementation runs in its own fresh process (this
+script with ``--worker``): warm-up iterations first, then ``--repeats`` repeats of a number
+of iterations calibrated so one repeat lasts at least ``--min-time`` seconds. ``--rounds``
+rounds take turns over the implementations; a round during which other processes used
+more than ``--max-other-load`` of the machine is discarded and rerun. The median seconds
+per iteration over all repeats is reported. See benchmarks/README.md.
 """
 import argparse
 import ctypes
