@@ -72,27 +72,18 @@ FUNCTION_CHECKS = [check_decay_rate, check_gate, check_gru_step]
 
 
 @pytest.mark.parametrize("check, answer, n_cases", RIGHT, ids=lambda v: getattr(v, "__name__", None))
-def test_right_answer_passes(check, answer, n_cases, capsys):
-    assert check(answer) is True
-    assert capsys.readouterr().out == f"✓ {check.__name__}: correct on {n_cases} cases\n"
+def test_right_answer_passes(check, answer, n_cases, checks):
+    checks.passes(check, answer, n_cases)
 
 
 @pytest.mark.parametrize("check, answer, hint", WRONG, ids=[f"{c.__name__}-{h[:25]}" for c, _, h in WRONG])
-def test_typical_wrong_answer_gets_its_hint(check, answer, hint, capsys):
-    assert check(answer) is False
-    out = capsys.readouterr().out
-    assert out.startswith(f"✗ {check.__name__}: ")
-    assert hint in out, f"expected the hint {hint!r}; the check printed {out!r}"
-    assert out.count("✗") == 1 and "✓" not in out
+def test_typical_wrong_answer_gets_its_hint(check, answer, hint, checks):
+    checks.rejects(check, answer, hint)
 
 
 @pytest.mark.parametrize("check", FUNCTION_CHECKS, ids=lambda c: c.__name__)
-def test_stub_is_not_written_yet(check, capsys):
-    def stub(*args, **kwargs):
-        raise NotImplementedError("Exercise: write this function")
-    assert check(stub) is False
-    assert capsys.readouterr().out == (f"✗ {check.__name__}: not written yet: replace the "
-                                       f"`raise NotImplementedError` with your code\n")
+def test_stub_is_not_written_yet(check, checks):
+    checks.not_written(check)
 
 
 def test_gru_step_params_cannot_be_changed_by_the_answer(capsys):
