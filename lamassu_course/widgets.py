@@ -4,6 +4,8 @@ The live explorer needs a running kernel (Jupyter, Binder, Colab); the static tw
 scrubbable animation (matplotlib's ``to_jshtml``) that works on the website. Both call the
 same drawing function, so they always show the same thing.
 """
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import animation
@@ -11,7 +13,7 @@ from matplotlib import animation
 from .plots import PALETTE
 from .rnn import VanillaRNN
 
-__all__ = ["draw_state_at", "state_explorer", "state_animation",
+__all__ = ["draw_state_at", "state_explorer", "state_animation", "offline_jshtml",
            "constant_input_run", "draw_trajectory", "trajectory_explorer", "trajectory_grid"]
 
 
@@ -78,6 +80,39 @@ def state_animation(rnn, xs):
     anim = animation.FuncAnimation(fig, frame, frames=range(1, len(xs) + 1))
     html = anim.to_jshtml(fps=1, default_mode="once")
     plt.close(fig)
+    return offline_jshtml(html, alt=f"The RNN's inputs, hidden state and outputs at each "
+                                   f"time step t = 1..{len(xs)}, one frame per step.")
+
+
+# matplotlib's player draws its buttons with Font Awesome 4 icons fetched from a CDN. The
+# website must work with no network, so the icons become plain characters (every button
+# already has a title and an aria-label).
+_BUTTON_ICONS = {"fa fa-minus": "\u2212", "fa fa-fast-backward": "|\u25c0\u25c0",
+                 "fa fa-step-backward": "|\u25c0", "fa fa-play fa-flip-horizontal": "\u25c0",
+                 "fa fa-pause": "\u275a\u275a", "fa fa-play": "\u25b6",
+                 "fa fa-step-forward": "\u25b6|", "fa fa-fast-forward": "\u25b6\u25b6|",
+                 "fa fa-plus": "+"}
+
+
+def offline_jshtml(html, alt):
+    """matplotlib's ``to_jshtml`` player made self-contained: no stylesheet from a CDN,
+    button icons as characters, and ``alt`` text on the frame image.
+
+    >>> page = offline_jshtml('<link rel="stylesheet" href="https://cdn/font-awesome.css">'
+    ...                       '<img id="_anim_img1"><button><i class="fa fa-play"></i></button>',
+    ...                       alt="frames")
+    >>> "https://" in page, 'alt="frames"' in page
+    (False, True)
+    """
+    html = re.sub(r'<link[^>]*font-awesome[^>]*>', "", html)
+    for icon, text in _BUTTON_ICONS.items():
+        html = html.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{text}</span>')
+    escaped = alt.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    html = re.sub(r'<img id="(_anim_img\w*)">', rf'<img id="\1" alt="{escaped}">', html)
+    left = [part for part in ("http://", "https://", 'class="fa ') if part in html]
+    left += re.findall(r"<img(?![^>]*alt=)[^>]*>", html)
+    if left:
+        raise RuntimeError(f"matplotlib's animation player changed; still contains {left}")
     return html
 
 

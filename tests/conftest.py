@@ -32,3 +32,24 @@ class CheckAsserts:
 @pytest.fixture
 def checks(capsys):
     return CheckAsserts(capsys)
+
+
+# -- the website tests (tests/site): they need a built site, so they run only when asked ----
+
+SITE_TESTS = "site"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--site", default=None, metavar="DIR",
+                     help="run tests/site against this built website (e.g. _build/html)")
+    parser.addoption("--screenshots", default=None, metavar="DIR",
+                     help="with --site: save a full-page screenshot of every page, light and dark")
+
+
+def pytest_ignore_collect(collection_path, config):
+    """`pytest` alone skips tests/site; `.ci/run` runs it after the build with --site."""
+    here = collection_path.resolve()
+    site_dir = (config.rootpath / "tests" / SITE_TESTS).resolve()
+    if config.getoption("--site") is None and (here == site_dir or site_dir in here.parents):
+        return True
+    return None

@@ -50,3 +50,50 @@ def test_checker_rejects_unexecuted_out_of_order_and_error_cells():
 def test_notebook_was_executed_top_to_bottom(path):
     problems = execution_problems(json.loads(path.read_text(encoding="utf-8")))
     assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def repository_url():
+    """The one place the repository URL is written: ``_config.yml``."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return config["repository"]["url"].rstrip("/")
+
+
+def first_code_cell(nb):
+    return next(cell for cell in nb["cells"] if cell["cell_type"] == "code")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_setup_cell_installs_the_package_from_the_repository_only_on_colab(path):
+    """Colab has no lamassu_course: each chapter's first cell installs it there, from the
+    repository in _config.yml (if that URL changes, change it in this cell of every notebook)."""
+    source = "".join(first_code_cell(json.loads(path.read_text(encoding="utf-8")))["source"])
+    reference = "".join(first_code_cell(json.loads(NOTEBOOKS[0].read_text(encoding="utf-8")))
+                        ["source"])
+    assert source.startswith("# Setup."), f"{path.name}: first code cell is not the setup cell"
+    assert source == reference, f"{path.name}: setup cell differs from {NOTEBOOKS[0].name}'s"
+    assert f'"{repository_url()}"' in source, (
+        f"{path.name}: setup cell does not install from {repository_url()} (_config.yml)")
+    assert 'if "google.colab" in sys.modules:' in source
+
+
+def test_readme_badge_points_at_the_repository():
+    slug = repository_url().removeprefix("https://github.com/")
+    assert f"mybinder.org/v2/gh/{slug}/" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_live_widget_outputs_are_removed_from_the_website(path):
+    """A live widget (slider, tqdm bar) is dead on the static website: its output is removed
+    there (tag remove-output) and a static twin or a printed summary stands in for it."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    shown = [index for index, cell in enumerate(nb["cells"]) if cell["cell_type"] == "code"
+             and any(WIDGET_VIEW in out.get("data", {}) for out in cell.get("outputs", []))
+             and "remove-output" not in cell["metadata"].get("tags", [])]
+    assert not shown, f"{path.name}: cells {shown} show a live widget on the website"
+    assert "widgets" not in nb["metadata"], f"{path.name}: stored widget state (strip it)"
