@@ -72,7 +72,9 @@ def first_code_cell(nb):
 def test_setup_cell_installs_the_package_from_the_repository_only_on_colab(path):
     """Colab has no lamassu_course: each chapter's first cell installs it there, from the
     repository in _config.yml (if that URL changes, change it in this cell of every notebook)."""
-    source = "".join(first_code_cell(json.loads(path.read_text(encoding="utf-8")))["source"])
+    cell = first_code_cell(json.loads(path.read_text(encoding="utf-8")))
+    source = "".join(cell["source"])
+    assert not cell["outputs"], f"{path.name}: the setup cell shows output {cell['outputs']}"
     reference = "".join(first_code_cell(json.loads(NOTEBOOKS[0].read_text(encoding="utf-8")))
                         ["source"])
     assert source.startswith("# Setup."), f"{path.name}: first code cell is not the setup cell"

@@ -1,0 +1,162 @@
+"""Measure the website's budgets: clean build time, each notebook's execution time, page weight.
+
+    python benchmarks/budgets.py                  # prints the table, writes benchmarks/budgets.md
+    python benchmarks/budgets.py --update-readme  # also replaces the table in README.md
+
+It builds the book from scratch into a temporary directory (every notebook executed, as in
+CI), reads the execution time of each notebook from that build (myst-nb records it), and loads
+every page of `_toc.yml` in headless Chromium with an empty cache to count the bytes a reader
+downloads. Numbers depend on the machine: measure on an idle one. This is a measurement, not a
+test; it exits with status 1 if a budget is exceeded.
+"""
+import argparse
+import http.server
+import pickle
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from functools import partial
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BUDGET_NOTEBOOK_S = 60          # "each notebook runs in well under a minute"
+BUDGET_BUILD_S = 10 * 60
+BUDGET_PAGE_MB = 5.0            # everything one page downloads, cold cache
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+START, END = "<!-- budgets:start -->", "<!-- budgets:end -->"
+
+
+def toc_docnames():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    names = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries:
+            names.append(entry["file"])
+            walk(entry.get("sections", []))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters", []))
+    return names
+
+
+def clean_build(output):
+    """Build the book into ``output`` and return the wall-clock seconds it took."""
+    start = time.perf_counter()
+    subprocess.run(["jupyter-book", "build", str(ROOT), "--path-output", str(output),
+                    "-W", "-n", "--keep-going", "-q"], check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def execution_seconds(build):
+    """{docname: seconds} for every notebook the build executed (from myst-nb's records)."""
+    with open(build / ".doctrees" / "environment.pickle", "rb") as handle:
+        env = pickle.load(handle)
+    return {name: data["exec_data"]["runtime"] for name, data in env.nb_metadata.items()
+            if data.get("exec_data")}
+
+
+def page_weights(html, docnames):
+    """{docname: (own bytes, total bytes)}: own is the HTML plus its images; total is
+    everything Chromium downloads for the page with an empty cache (scripts, styles, fonts,
+    MathJax's pieces)."""
+    from playwright.sync_api import sync_playwright
+
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(html))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    weights = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for name in docnames:
+            context = browser.new_context()          # a new context has an empty cache
+            page = context.new_page()
+            sizes = {}
+            page.on("response", lambda response: sizes.__setitem__(
+                response.url, _body_size(response)))
+            page.goto(f"{base}{name}.html", wait_until="networkidle")
+            own = sum(size for url, size in sizes.items()
+                      if url.split("#")[0].endswith(f"/{name}.html") or "/_images/" in url)
+            weights[name] = (own, sum(sizes.values()))
+            context.close()
+        browser.close()
+    server.shutdown()
+    return weights
+
+
+def _body_size(response):
+    try:
+        return len(response.body())
+    except Exception:       # a redirect or an aborted request has no body
+        return 0
+
+
+def table(build_s, exec_s, weights):
+    rows = ["| page | notebook run (s) | page: HTML + images (kB) | page: all it downloads (kB) |",
+            "|---|---:|---:|---:|"]
+    for name, (own, total) in weights.items():
+        run = f"{exec_s[name]:.1f}" if name in exec_s else "–"
+        rows.append(f"| `{name}` | {run} | {own / 1e3:,.0f} | {total / 1e3:,.0f} |")
+    cpu = platform.processor() or platform.machine()
+    lines = [f"Clean build (`jupyter-book build`, every notebook executed): **{build_s:.0f} s**.",
+             f"Sum of notebook runs: {sum(exec_s.values()):.0f} s; the slowest "
+             f"{max(exec_s.values()):.1f} s (budget {BUDGET_NOTEBOOK_S} s each).",
+             f"Measured {time.strftime('%Y-%m-%d')} by `python benchmarks/budgets.py` on "
+             f"{cpu}, Python {platform.python_version()}.", "", *rows]
+    return "\n".join(lines)
+
+
+def over_budget(build_s, exec_s, weights):
+    problems = [f"build {build_s:.0f} s > {BUDGET_BUILD_S} s"] if build_s > BUDGET_BUILD_S else []
+    problems += [f"{name} runs {s:.1f} s > {BUDGET_NOTEBOOK_S} s"
+                 for name, s in exec_s.items() if s > BUDGET_NOTEBOOK_S]
+    problems += [f"{name} downloads {total / 1e6:.1f} MB > {BUDGET_PAGE_MB} MB"
+                 for name, (_, total) in weights.items() if total > BUDGET_PAGE_MB * 1e6]
+    return problems
+
+
+def update_readme(text):
+    readme = ROOT / "README.md"
+    old = readme.read_text(encoding="utf-8")
+    if START not in old or END not in old:
+        sys.exit(f"README.md has no {START} ... {END} markers")
+    new = re.sub(re.escape(START) + ".*?" + re.escape(END), f"{START}\n{text}\n{END}", old,
+                 flags=re.DOTALL)
+    readme.write_text(new, encoding="utf-8")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--update-readme", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as output:
+        build_s = clean_build(Path(output))
+        build = Path(output) / "_build"
+        exec_s = execution_seconds(build)
+        weights = page_weights(build / "html", toc_docnames())
+    text = table(build_s, exec_s, weights)
+    print(text)
+    (ROOT / "benchmarks" / "budgets.md").write_text(
+        "# Website budgets\n\n" + text + "\n", encoding="utf-8")
+    if args.update_readme:
+        update_readme(text)
+    problems = over_budget(build_s, exec_s, weights)
+    for problem in problems:
+        print("over budget:", problem)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
