@@ -1,10 +1,14 @@
 """The recurrence, one function per equation, each with its backward (CS231n style).
 
-The book's equations (column vectors) and the code's (rows are the batch, weights are
-(out, in))::
+The book's equations use column vectors::
 
-    h_t = g1(W_hh h_{t-1} + W_hx x_t + b_h)    h_t = g1(x_t @ W_hx.T + h_prev @ W_hh.T + b_h)
-    y_t = g2(W_yh h_t + b_y)                   y_t = g2(h_t @ W_yh.T + b_y)
+    h_t = g1(W_hh h_{t-1} + W_hx x_t + b_h)
+    y_t = g2(W_yh h_t + b_y)
+
+The code's rows are the batch, and weights are (out, in)::
+
+    h_t = g1(x_t @ W_hx.T + h_prev @ W_hh.T + b_h)
+    y_t = g2(h_t @ W_yh.T + b_y)
 
 Shapes: T time, B batch, D input, H hidden, K output.
 Step functions take one time step and return ``(out, cache)``; their backward takes the
