@@ -3,17 +3,34 @@
 ``use_course_style()`` sets sizes, fonts and a palette that colour-blind readers can tell
 apart (Okabe & Ito, 2008); figures keep an opaque white background so they stay readable
 in the website's dark mode. ``draw_rnn_cell`` and ``draw_unrolled`` draw the network
-(our own drawings; the seed page borrowed the CS230 cheatsheet's).
+(our own drawings; the seed page borrowed the CS230 cheatsheet's); ``draw_chapter_map``
+draws the course itself, from ``CHAPTERS``.
 """
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-__all__ = ["PALETTE", "use_course_style", "draw_rnn_cell", "draw_unrolled"]
+__all__ = ["PALETTE", "CHAPTERS", "use_course_style", "draw_rnn_cell", "draw_unrolled",
+           "draw_chapter_map"]
 
 # Okabe-Ito colours, named by their role in the drawings.
 PALETTE = {"input": "#0072B2", "hidden": "#E69F00", "output": "#009E73",
            "gradient": "#D55E00", "neutral": "#555555", "accent": "#CC79A7",
            "sky": "#56B4E9", "yellow": "#F0E442"}
+# The course in reading order: (number, title, what you do there, the chapters it builds on,
+# its sections as (number, title, what you do there)). book/intro.md's table says the same
+# at length; keep the two in step.
+CHAPTERS = (
+    ("1", "The formulation", "write the two equations as code", (), ()),
+    ("2", "The silly network", "run the seed's network, fix its bugs", ("1",), ()),
+    ("3", "Backpropagation through time", "derive BPTT, train a character model", ("2",), ()),
+    ("4", "Vanishing and exploding gradients", "measure gradient decay, build a GRU", ("3",), ()),
+    ("5", "The application taxonomy", "train one network of each shape", ("3",),
+     (("5a", "one-to-one", "classify 2-D points"),
+      ("5b", "one-to-many", "write melodies from one note"),
+      ("5c", "many-to-one", "score the sentiment of a review"),
+      ("5d", "many-to-many ($T_x = T_y$)", "tag every word of a sentence"),
+      ("5e", "encoder–decoder ($T_x \\neq T_y$)", "turn number words into digits"))),
+)
 _CYCLE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
 
@@ -30,13 +47,14 @@ def use_course_style():
     })
 
 
-def _node(ax, xy, text, color, shape="round"):
-    width, height = (1.0, 0.7) if shape == "box" else (0.8, 0.6)
+def _node(ax, xy, text, color, shape="round", size=None, fontsize=16):
+    """A rounded node centred on ``xy``; ``size`` (width, height) overrides the shape's."""
+    width, height = size or ((1.0, 0.7) if shape == "box" else (0.8, 0.6))
     pad = 0.05 if shape == "box" else 0.3
     ax.add_patch(FancyBboxPatch((xy[0] - width / 2, xy[1] - height / 2), width, height,
                                 boxstyle=f"round,pad={pad}", facecolor=color, alpha=0.25,
                                 edgecolor=color, linewidth=2))
-    ax.text(xy[0], xy[1], text, ha="center", va="center", fontsize=16)
+    ax.text(xy[0], xy[1], text, ha="center", va="center", fontsize=fontsize)
 
 
 def _arrow(ax, start, end, color, label=None, rad=0.0, style="-|>", linestyle="-", side=0.18):
@@ -115,4 +133,54 @@ def draw_unrolled(ax=None, steps=4, inputs=None, outputs=None, gradients=False, 
     ax.axis("off")
     if title:
         ax.set_title(title)
+    return ax
+
+
+def draw_chapter_map(ax=None):
+    """The course's map, drawn from ``CHAPTERS``: the chapters top to bottom in reading order,
+    under each box what you do there, an arrow from each chapter to those that build on it,
+    and Chapter 5's sections in a column beside it.
+
+    Draws on a new 8.2 x 6.6 inch figure unless ``ax`` is given, and makes the figure's
+    background opaque white (the website has a dark mode). Returns ``ax``.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8.2, 6.6), layout="constrained")
+    ax.figure.patch.set_facecolor("white")
+    ax.figure.patch.set_alpha(1.0)
+    x_chapter, width, pitch = 2.725, 3.95, 1.2       # the chapters' column, in inches
+    x_bus, x_section, width_section = 4.95, 6.65, 2.8  # Chapter 5's sections, right of it
+    row = {}
+    for index, (number, title, does, builds_on, sections) in enumerate(CHAPTERS):
+        y = 5.6 - pitch * index
+        row[number] = y
+        _node(ax, (x_chapter, y), f"{number}  {title}", PALETTE["input"], shape="box",
+              size=(width, 0.46), fontsize=14)
+        ax.text(x_chapter, y - 0.47, does, ha="center", va="center", fontsize=12,
+                color=PALETTE["neutral"])
+        for earlier in builds_on:       # arcs in the left margin, wider for longer jumps
+            jump = round((row[earlier] - y) / pitch)
+            _arrow(ax, (x_chapter - width / 2 - 0.07, row[earlier]),
+                   (x_chapter - width / 2 - 0.07, y), PALETTE["neutral"], rad=0.3 + 0.1 * jump)
+        if not sections:
+            continue
+        ys = [y + 0.9 * k for k in reversed(range(len(sections)))]  # the last one level with y
+        ax.plot([x_chapter + width / 2 + 0.07, x_bus, x_bus], [y, y, ys[0]],
+                color=PALETTE["output"], linewidth=1.8)              # a bus to every section
+        for (sub, sub_title, sub_does), y_sub in zip(sections, ys):
+            _node(ax, (x_section, y_sub), f"{sub}  {sub_title}", PALETTE["output"],
+                  shape="box", size=(width_section, 0.38), fontsize=12.5)
+            ax.text(x_section, y_sub - 0.41, sub_does, ha="center", va="center",
+                    fontsize=11.5, color=PALETTE["neutral"])
+            _arrow(ax, (x_bus, y_sub), (x_section - width_section / 2 - 0.07, y_sub),
+                   PALETTE["output"])
+    for y, key, words in ((5.75, "neutral", "to a chapter that builds on it"),
+                          (5.3, "output", "to a section of Chapter 5")):    # the legend
+        _arrow(ax, (x_bus, y), (x_bus + 0.5, y), PALETTE[key])
+        ax.text(x_bus + 0.65, y, words, fontsize=12, va="center")
+    ax.set_xlim(0, 8.15)
+    ax.set_ylim(0.05, 6.1)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_title("The course map, in reading order", fontsize=15)
     return ax
