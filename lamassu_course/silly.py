@@ -8,7 +8,7 @@ the hidden state is updated as ``h @ W_hh`` (rows are the batch) but the output 
 shows it break, and the rest of the course uses ``VanillaRNN`` instead.
 
     >>> import numpy as np
-    >>> np.random.seed(0)             # the seed page seeds once, before building the network
+    >>> np.random.seed(0)         # the seed page seeds once, before building it
     >>> silly_network = VanillaRecurrentNetwork()
     >>> silly_network.forward_prop(np.ones((3, 3)))[0, 0].round(8)
     np.float64(-1.73665315)

@@ -29,3 +29,32 @@ def test_offline_jshtml_refuses_a_player_it_cannot_clean():
         offline_jshtml('<img id="_anim_img1"><script src="https://cdn/x.js"></script>', alt="x")
     with pytest.raises(RuntimeError, match="<img"):
         offline_jshtml('<img id="other">', alt="x")
+
+
+def test_state_explorer_builds_and_draws_every_step():
+    """The live explorer is not executed by nbclient (see tests/test_notebooks.py), so its
+    slider and drawing are exercised here."""
+    import matplotlib.pyplot as plt
+
+    from lamassu_course.widgets import state_explorer
+
+    rnn = VanillaRNN(3, 4, 2, seed=0)
+    xs = np.random.default_rng(0).standard_normal((5, 3))
+    explorer = state_explorer(rnn, xs)
+    slider = explorer.children[0]
+    assert (slider.description, slider.min, slider.max) == ("step t", 1, 5)
+    for t in range(1, 6):
+        explorer.f(t=t)
+    plt.close("all")
+
+
+def test_trajectory_explorer_builds_and_draws():
+    import matplotlib.pyplot as plt
+
+    from lamassu_course.widgets import trajectory_explorer
+
+    explorer = trajectory_explorer(steps=10)
+    assert [child.description for child in explorer.children[:3]] == [
+        "weight scale", "seed", "input"]
+    explorer.f(weight_scale=2.0, seed=3, input_value=-1.0)
+    plt.close("all")

@@ -199,6 +199,17 @@ LAYOUT_JS = """() => {
 }"""
 
 
+# Code and output blocks that scroll sideways, with every collapsed block opened first.
+SCROLLING_JS = """() => {
+  document.querySelectorAll("article details").forEach(d => { d.open = true; });
+  document.querySelectorAll("article .toggle-hidden").forEach(
+      e => e.classList.remove("toggle-hidden"));
+  return Array.from(document.querySelectorAll("article pre"))
+    .filter(e => e.scrollWidth > e.clientWidth + 1)
+    .map(e => e.textContent.split("\\n").reduce((a, b) => b.length > a.length ? b : a));
+}"""
+
+
 def heading_problems(headings):
     """One h1, and no level skipped on the way down (h2 then h4 is a skip)."""
     problems = []
@@ -251,6 +262,8 @@ def test_page(visit, site, path, mode, request):
     assert layout["pageWidth"] <= layout["viewWidth"], (
         f"{path}: the page scrolls sideways ({layout['pageWidth']} > {layout['viewWidth']} px)")
     assert not layout["wide"], f"{path}: wider than the text column: {layout['wide']}"
+    scrolling = page.evaluate(SCROLLING_JS)
+    assert not scrolling, f"{path}: code blocks wider than the column; longest lines: {scrolling}"
     assert not heading_problems(layout["headings"]), (
         f"{path}: headings {heading_problems(layout['headings'])}")
 
