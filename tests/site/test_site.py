@@ -210,6 +210,38 @@ SCROLLING_JS = """() => {
 }"""
 
 
+# WCAG contrast of the text a reader must read: body text, captions, table cells, inline
+# code. The background is the first opaque one found walking up from the element.
+CONTRAST_JS = """() => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = el => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const worst = {};
+  const selectors = ["article p", "article li", "article figcaption", "article td",
+                     "article p code", "article .admonition-title"];
+  for (const selector of selectors) {
+    for (const el of Array.from(document.querySelectorAll(selector)).slice(0, 40)) {
+      if (!el.offsetParent || !el.textContent.trim()) continue;
+      const a = lum(rgb(getComputedStyle(el).color).slice(0, 3)), b = lum(background(el));
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      if (!(selector in worst) || ratio < worst[selector][0])
+        worst[selector] = [ratio, el.textContent.trim().slice(0, 40)];
+    }
+  }
+  return worst;
+}"""
+MIN_CONTRAST = 4.5      # WCAG AA for normal text
+
+
 def heading_problems(headings):
     """One h1, and no level skipped on the way down (h2 then h4 is a skip)."""
     problems = []
@@ -262,6 +294,9 @@ def test_page(visit, site, path, mode, request):
     assert layout["pageWidth"] <= layout["viewWidth"], (
         f"{path}: the page scrolls sideways ({layout['pageWidth']} > {layout['viewWidth']} px)")
     assert not layout["wide"], f"{path}: wider than the text column: {layout['wide']}"
+    low = {selector: (round(ratio, 2), text) for selector, (ratio, text)
+           in page.evaluate(CONTRAST_JS).items() if ratio < MIN_CONTRAST}
+    assert not low, f"{path} ({mode}): text below contrast {MIN_CONTRAST}: {low}"
     scrolling = page.evaluate(SCROLLING_JS)
     assert not scrolling, f"{path}: code blocks wider than the column; longest lines: {scrolling}"
     assert not heading_problems(layout["headings"]), (
