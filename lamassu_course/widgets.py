@@ -80,8 +80,12 @@ def state_animation(rnn, xs):
     anim = animation.FuncAnimation(fig, frame, frames=range(1, len(xs) + 1))
     html = anim.to_jshtml(fps=1, default_mode="once")
     plt.close(fig)
-    return offline_jshtml(html, alt=f"The RNN's inputs, hidden state and outputs at each "
-                                   f"time step t = 1..{len(xs)}, one frame per step.")
+    return offline_jshtml(
+        html, alt=f"The RNN's inputs, hidden state and outputs at each time step "
+                  f"t = 1..{len(xs)}, one frame per step.",
+        caption="Step through the sequence with the buttons or the slider: the inputs "
+                "(left; the black line marks step t), the hidden state h_t beside "
+                "h_{t-1} (middle), and the outputs so far (right).")
 
 
 # matplotlib's player draws its buttons with Font Awesome 4 icons fetched from a CDN. The
@@ -94,9 +98,14 @@ _BUTTON_ICONS = {"fa fa-minus": "\u2212", "fa fa-fast-backward": "|\u25c0\u25c0"
                  "fa fa-plus": "+"}
 
 
-def offline_jshtml(html, alt):
+def _escape(text):
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def offline_jshtml(html, alt, caption=None):
     """matplotlib's ``to_jshtml`` player made self-contained: no stylesheet from a CDN,
-    button icons as characters, and ``alt`` text on the frame image.
+    button icons as characters, ``alt`` text on the frame image, and the player wrapped in
+    a ``<figure>`` with ``caption`` (if given) as its ``<figcaption>``.
 
     >>> page = offline_jshtml('<link rel="stylesheet" href="https://cdn/font-awesome.css">'
     ...                       '<img id="_anim_img1"><button><i class="fa fa-play"></i></button>',
@@ -107,8 +116,9 @@ def offline_jshtml(html, alt):
     html = re.sub(r'<link[^>]*font-awesome[^>]*>', "", html)
     for icon, text in _BUTTON_ICONS.items():
         html = html.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{text}</span>')
-    escaped = alt.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    html = re.sub(r'<img id="(_anim_img\w*)">', rf'<img id="\1" alt="{escaped}">', html)
+    html = re.sub(r'<img id="(_anim_img\w*)">', rf'<img id="\1" alt="{_escape(alt)}">', html)
+    if caption is not None:
+        html = f"<figure>{html}<figcaption>{_escape(caption)}</figcaption></figure>"
     left = [part for part in ("http://", "https://", 'class="fa ') if part in html]
     left += re.findall(r"<img(?![^>]*alt=)[^>]*>", html)
     if left:

@@ -170,6 +170,8 @@ IMAGES_JS = """() => Array.from(document.images).map(img => ({
   src: img.currentSrc || img.src, alt: img.getAttribute("alt"),
   loaded: img.complete && img.naturalWidth > 0,
   inArticle: !!img.closest("article"),
+  caption: !!(img.closest("figure") && img.closest("figure").querySelector("figcaption")
+              && img.closest("figure").querySelector("figcaption").textContent.trim()),
   width: img.getBoundingClientRect().width}))"""
 
 LAYOUT_JS = """() => {
@@ -288,6 +290,9 @@ def test_page(visit, site, path, mode, request):
     no_alt = [image["src"][:100] for image in images if image["inArticle"]
               and not (image["alt"] or "").strip()]
     assert not no_alt, f"{path}: images without alt text: {no_alt}"
+    no_caption = [image["alt"][:60] for image in images if image["inArticle"]
+                  and not image["caption"]]
+    assert not no_caption, f"{path}: figures without a caption: {no_caption}"
     for image in images:
         _assert_opaque(site, image["src"], path)
 
@@ -370,6 +375,38 @@ def test_solution_dropdowns_open(visit, path):
         assert not body.is_visible(), f"{path}: solution {index} is open before a click"
         solution.locator(":scope > .admonition-title button.toggle-button").click()
         body.wait_for(state="visible", timeout=5_000)
+
+
+# -- launching and downloading a chapter -----------------------------------------------------
+
+def repository():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return config["repository"]["url"].rstrip("/"), config["repository"]["branch"]
+
+
+CHAPTER_PAGES = [path for path in PAGES if path.startswith("notebooks/")]
+
+
+@pytest.mark.parametrize("path", CHAPTER_PAGES)
+def test_chapter_launches_on_binder_and_colab_and_downloads(site, path):
+    """Binder (JupyterLab) and Colab buttons built from _config.yml's repository, and a
+    download of the notebook itself, with its outputs."""
+    import json
+
+    url, branch = repository()
+    slug = url.removeprefix("https://github.com/")
+    notebook = path.removesuffix(".html") + ".ipynb"
+    html = (site / path).read_text(encoding="utf-8")
+    binder = f"https://mybinder.org/v2/gh/{slug}/{branch}?urlpath=lab/tree/{notebook}"
+    colab = f"https://colab.research.google.com/github/{slug}/blob/{branch}/{notebook}"
+    assert f'href="{binder}"' in html, f"{path}: no Binder button to {binder}"
+    assert f'href="{colab}"' in html, f"{path}: no Colab button to {colab}"
+    download = re.search(r'href="([^"]+\.ipynb)"[^>]*btn-download-source-button', html)
+    assert download, f"{path}: no .ipynb download button"
+    target = (site / path).parent / download.group(1)
+    stored = json.loads(target.read_text(encoding="utf-8"))
+    source = json.loads((ROOT / notebook).read_text(encoding="utf-8"))
+    assert stored["cells"] == source["cells"], f"{path}: the download is not {notebook}"
 
 
 # -- links, checked in the HTML files -------------------------------------------------------
