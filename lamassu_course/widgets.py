@@ -84,8 +84,8 @@ def state_animation(rnn, xs):
         html, alt=f"The RNN's inputs, hidden state and outputs at each time step "
                   f"t = 1..{len(xs)}, one frame per step.",
         caption="Step through the sequence with the buttons or the slider: the inputs "
-                "(left; the black line marks step t), the hidden state h_t beside "
-                "h_{t-1} (middle), and the outputs so far (right).")
+                "(left; the black line marks step t), the hidden state at step t beside "
+                "the one before it (middle), and the outputs so far (right).")
 
 
 # matplotlib's player draws its buttons with Font Awesome 4 icons fetched from a CDN. The
@@ -118,7 +118,10 @@ def offline_jshtml(html, alt, caption=None):
         html = html.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{text}</span>')
     html = re.sub(r'<img id="(_anim_img\w*)">', rf'<img id="\1" alt="{_escape(alt)}">', html)
     if caption is not None:
-        html = f"<figure>{html}<figcaption>{_escape(caption)}</figcaption></figure>"
+        # Its own light background and dark text, readable in the site's light and dark
+        # themes alike (the player itself is drawn for a light background).
+        html = (f'<figure style="background: #fff; color: #222; padding: 0.5em">{html}'
+                f'<figcaption style="color: #222">{_escape(caption)}</figcaption></figure>')
     left = [part for part in ("http://", "https://", 'class="fa ') if part in html]
     left += re.findall(r"<img(?![^>]*alt=)[^>]*>", html)
     if left:
