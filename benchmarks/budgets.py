@@ -22,31 +22,14 @@ import time
 from functools import partial
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
+# The website test's pages (in _toc.yml order) and its headless Chromium set-up, reused here.
+sys.path.insert(0, str(ROOT / "tests" / "site"))
+from test_site import CHROMIUM, CHROMIUM_ARGS, PAGES, _QuietHandler  # noqa: E402
 BUDGET_NOTEBOOK_S = 60          # "each notebook runs in well under a minute"
 BUDGET_BUILD_S = 10 * 60
 BUDGET_PAGE_MB = 5.0            # everything one page downloads, cold cache
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 START, END = "<!-- budgets:start -->", "<!-- budgets:end -->"
-
-
-def toc_docnames():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    names = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries:
-            names.append(entry["file"])
-            walk(entry.get("sections", []))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters", []))
-    return names
 
 
 def clean_build(output):
@@ -64,11 +47,6 @@ def execution_seconds(build):
         env = pickle.load(handle)
     return {name: data["exec_data"]["runtime"] for name, data in env.nb_metadata.items()
             if data.get("exec_data")}
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 def page_weights(html, docnames):
@@ -155,7 +133,7 @@ def main():
         build_s = clean_build(Path(output))
         build = Path(output) / "_build"
         exec_s = execution_seconds(build)
-        weights = page_weights(build / "html", toc_docnames())
+        weights = page_weights(build / "html", [page.removesuffix(".html") for page in PAGES])
     text = table(build_s, exec_s, weights)
     print(text)
     (ROOT / "benchmarks" / "budgets.md").write_text(
