@@ -116,11 +116,16 @@ def offline_jshtml(html, alt, caption=None):
     html = re.sub(r'<link[^>]*font-awesome[^>]*>', "", html)
     for icon, text in _BUTTON_ICONS.items():
         html = html.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{text}</span>')
-    html = re.sub(r'<img id="(_anim_img\w*)">', rf'<img id="\1" alt="{_escape(alt)}">', html)
+    html = re.sub(r'<img id="(_anim_img\w*)">',
+                  rf'<img id="\1" alt="{_escape(alt)}" style="max-width: 100%; height: auto">',
+                  html)
+    # The slider keeps to the width of a phone's screen too.
+    html = html.replace("width: 374px;", "width: min(374px, 100%);")
     if caption is not None:
         # Its own light background and dark text, readable in the site's light and dark
         # themes alike (the player itself is drawn for a light background).
-        html = (f'<figure style="background: #fff; color: #222; padding: 0.5em">{html}'
+        html = (f'<figure style="background: #fff; color: #222; padding: 0.5em; '
+                f'max-width: 100%">{html}'
                 f'<figcaption style="color: #222">{_escape(caption)}</figcaption></figure>')
     left = [part for part in ("http://", "https://", 'class="fa ') if part in html]
     left += re.findall(r"<img(?![^>]*alt=)[^>]*>", html)

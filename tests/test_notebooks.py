@@ -124,3 +124,14 @@ def test_live_widget_outputs_are_removed_from_the_website(path):
              and "remove-output" not in cell["metadata"].get("tags", [])]
     assert not shown, f"{path.name}: cells {shown} show a live widget on the website"
     assert "widgets" not in nb["metadata"], f"{path.name}: stored widget state (strip it)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_glued_numbers_read_as_plain_numbers(path):
+    """A glued NumPy scalar shows in the prose as np.int64(4): glue int(...) or a string."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    shown = [out["data"]["application/papermill.record/text/plain"]
+             for cell in nb["cells"] for out in cell.get("outputs", [])
+             if "application/papermill.record/text/plain" in out.get("data", {})]
+    bad = [text for text in shown if text.startswith(("np.", "array("))]
+    assert not bad, f"{path.name}: glued values shown as NumPy reprs: {bad}"

@@ -88,9 +88,9 @@ def browser():
 class Visit:
     """One page opened in its own browser context, with everything that went wrong on it."""
 
-    def __init__(self, browser, base_url, mode="light"):
+    def __init__(self, browser, base_url, mode="light", size=(1280, 1000)):
         self.base_url = base_url
-        self.context = browser.new_context(viewport={"width": 1280, "height": 1000},
+        self.context = browser.new_context(viewport={"width": size[0], "height": size[1]},
                                            color_scheme=mode)
         # The theme reads the reader's choice from localStorage before it paints.
         self.context.add_init_script(
@@ -140,8 +140,8 @@ class Visit:
 def visit(browser, base_url):
     visits = []
 
-    def open_visit(mode="light"):
-        visits.append(Visit(browser, base_url, mode))
+    def open_visit(mode="light", size=(1280, 1000)):
+        visits.append(Visit(browser, base_url, mode, size))
         return visits[-1]
 
     yield open_visit
@@ -319,6 +319,15 @@ def _assert_opaque(site, src, path):
         if "A" in image.getbands():
             assert image.getchannel("A").getextrema()[0] == 255, (
                 f"{path}: {url.path} has a transparent background")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_fits_a_phone(visit, path):
+    """At 390 px wide the page does not scroll sideways (a wide table or equation may scroll
+    inside its own box)."""
+    page = visit(size=(390, 844)).open(path)
+    width, view = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    assert width <= view, f"{path} on a phone: the page is {width} px wide in {view} px"
 
 
 # -- navigation, search and exercises --------------------------------------------------------
