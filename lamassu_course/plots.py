@@ -111,7 +111,7 @@ def draw_unrolled(ax=None, steps=4, inputs=None, outputs=None, gradients=False, 
         x = t * gap
         _node(ax, (x, 1.6), rf"$h_{{{t}}}$", PALETTE["hidden"], shape="box")
         _arrow(ax, (x - gap + 0.55, 1.6), (x - 0.55, 1.6), PALETTE["hidden"],
-               r"$W_{hh}$" if t == 1 else None)
+               r"$W_{hh}$" if t == 1 else None, side=0.32)   # clear of the boxes' tops
         if t in inputs:
             _node(ax, (x, 0), rf"$x_{{{t}}}$", PALETTE["input"])
             _arrow(ax, (x, 0.45), (x, 1.2), PALETTE["input"], r"$W_{hx}$" if t == 1 else None)
