@@ -2,22 +2,25 @@
 
 h_t = g1(W_hh h_{t-1} + W_hx x_t + b_h),   y_t = g2(W_yh h_t + b_y)
 
-Modules, one concept each.
+Three rooms, by role; imports only run down this list (``tests/test_layout.py`` checks it).
 
-The core: ``activations`` (g1, g2 and their derivatives), ``layers`` (one function per
-equation, with its backward), ``rnn`` (``VanillaRNN``), ``init`` (initialisers, spectral
-radius), ``losses``, ``gradcheck``, ``optim`` (optimisers, clipping), ``data`` (vocabulary,
-one-hot, TBPTT windows, the shipped text), ``training``, ``sampling``, ``plots`` (figure
-style and drawings), ``source`` (show the line that implements an equation), ``widgets``
-(explorers and their static twins) and ``silly`` (the seed page's network, kept as it was).
+The network, this top level: the equations and everything a reader reuses. ``activations``
+(g1, g2 and derivatives), ``layers`` (one function per equation, with its backward), ``rnn``
+(``VanillaRNN``), ``gated`` (a GRU), ``init``, ``losses``, ``gradcheck``, ``optim``
+(optimisers, clipping), ``data`` (vocabulary, one-hot, TBPTT windows, the shipped text),
+``training`` and ``sampling``. It imports only NumPy (and tqdm for progress bars).
 
-By chapter: ``bptt``, ``charlm`` and ``clipping`` (Chapter 3); ``gradients``, ``cliff``,
-``memory``, ``gated`` (a GRU) and ``vanishing`` (Chapter 4); ``tasks``, ``seq2seq`` and
-``applications`` (Chapter 5). For teaching: ``exercises`` (the checks) and ``student``
-(``python -m lamassu_course.student notebooks/ student/`` writes student notebooks).
+The experiments, ``lamassu_course.experiments``: one module per idea a chapter measures
+(``bptt``, ``charlm``, ``clipping``; ``gradients``, ``cliff``, ``memory``; ``tasks``,
+``seq2seq``). They import the network, never the classroom.
+
+The classroom, ``lamassu_course.classroom``: ``exercises``, ``student``, ``plots``,
+``widgets``, ``source``, ``silly`` and the chapters' figure modules (``vanishing``,
+``applications``). It imports the network and the experiments.
 """
 from .activations import ACTIVATIONS, get_activation, sigmoid, softmax
 from .data import CharVocab, load_text, one_hot, tbptt_windows
+from .gated import GRU
 from .gradcheck import check_gradients, numerical_gradient, numerical_gradients, relative_error
 from .init import orthogonal, scaled_normal, spectral_radius, with_spectral_radius
 from .layers import (hidden_backward, hidden_forward, hidden_step, hidden_step_backward,
@@ -32,7 +35,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS", "get_activation", "sigmoid", "softmax",
-    "CharVocab", "load_text", "one_hot", "tbptt_windows",
+    "GRU", "CharVocab", "load_text", "one_hot", "tbptt_windows",
     "check_gradients", "numerical_gradient", "numerical_gradients", "relative_error",
     "orthogonal", "scaled_normal", "spectral_radius", "with_spectral_radius",
     "hidden_backward", "hidden_forward", "hidden_step", "hidden_step_backward",

@@ -9,7 +9,8 @@ import pytest  # noqa: E402
 
 from lamassu_course import (VanillaRNN, numerical_gradients, relative_error,  # noqa: E402
                             softmax_cross_entropy)
-from lamassu_course.bptt import (BUGS, backward_with_bug, bptt_cost, draw_truncated,  # noqa: E402
+from lamassu_course.classroom.plots import draw_truncated  # noqa: E402
+from lamassu_course.experiments.bptt import (BUGS, backward_with_bug, bptt_cost,  # noqa: E402
                                  truncated_gradients)
 
 TOLERANCE = 1e-7

@@ -1,12 +1,12 @@
 """Chapter 3's character model tools: held-out loss, baselines, the training monitor, and
-the clipping demonstration (``lamassu_course.charlm``, ``lamassu_course.clipping``)."""
+the clipping demonstration (``lamassu_course.experiments.charlm``, ``lamassu_course.experiments.clipping``)."""
 import numpy as np
 import pytest
 
 from lamassu_course import (SGD, Adagrad, CharVocab, VanillaRNN, global_norm, one_hot,
                             softmax_cross_entropy, train_tbptt)
-from lamassu_course.charlm import BITS_PER_NAT, Monitor, bigram_nats, nats_per_char, unigram_nats
-from lamassu_course.clipping import loss_along, run_until_spike
+from lamassu_course.experiments.charlm import BITS_PER_NAT, Monitor, bigram_nats, nats_per_char, unigram_nats
+from lamassu_course.experiments.clipping import loss_along, run_until_spike
 
 
 def _stream(seed, n=200, V=6):

@@ -6,8 +6,8 @@ package), so a check that compares with the wrong reference fails here too.
 import numpy as np
 import pytest
 
-from lamassu_course import exercises
-from lamassu_course.exercises import (check_contraction_rate, check_count_parameters,
+from lamassu_course.classroom import exercises
+from lamassu_course.classroom.exercises import (check_contraction_rate, check_count_parameters,
                                       check_fixed_point, check_output_probabilities,
                                       check_rnn_forward, check_rnn_step, check_row_forward,
                                       check_tanh_derivative)

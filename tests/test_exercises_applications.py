@@ -5,8 +5,8 @@ Answers are written the way a student would write them (plain NumPy, not the pac
 import numpy as np
 import pytest
 
-from lamassu_course import exercises
-from lamassu_course.exercises import (check_decoder_inputs, check_last_step_gradient,
+from lamassu_course.classroom import exercises
+from lamassu_course.classroom.exercises import (check_decoder_inputs, check_last_step_gradient,
                                       check_note_frequency, check_one_step_mlp,
                                       check_token_accuracy)
 

@@ -6,11 +6,11 @@ package's ``truncated_gradients``, as the exercise asks).
 import numpy as np
 import pytest
 
-from lamassu_course import exercises
-from lamassu_course.bptt import truncated_gradients
-from lamassu_course.exercises import (check_choose_k, check_clip_by_global_norm,
+from lamassu_course.classroom import exercises
+from lamassu_course.experiments.bptt import truncated_gradients
+from lamassu_course.classroom.exercises import (check_choose_k, check_clip_by_global_norm,
                                       check_dW_hh_two_steps, check_step_backward)
-from lamassu_course.exercises.bptt import TWO_STEPS
+from lamassu_course.classroom.exercises.bptt import TWO_STEPS
 
 tanh = np.tanh
 

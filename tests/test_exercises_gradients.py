@@ -5,8 +5,8 @@ Answers are written the way a student would write them, with NumPy only.
 import numpy as np
 import pytest
 
-from lamassu_course import exercises
-from lamassu_course.exercises import (check_decay_rate, check_gate, check_gru_step,
+from lamassu_course.classroom import exercises
+from lamassu_course.classroom.exercises import (check_decay_rate, check_gate, check_gru_step,
                                       check_vanishing_despite_large_sigma)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from lamassu_course import check_gradients
 from lamassu_course.gated import GRU, GRU_PARAM_NAMES, gru_step
-from lamassu_course.gradients import model_state_gradient_norms
+from lamassu_course.experiments.gradients import model_state_gradient_norms
 
 TOLERANCE = 1e-7
 

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from lamassu_course import VanillaRNN, check_gradients, hidden_forward, numerical_gradient
-from lamassu_course.cliff import cliff_loss, cliff_loss_and_grad, cliff_states
+from lamassu_course.experiments.cliff import cliff_loss, cliff_loss_and_grad, cliff_states
 from lamassu_course.gated import GRU
-from lamassu_course.gradients import (decay_rate, gradient_decay, model_state_gradient_norms,
+from lamassu_course.experiments.gradients import (decay_rate, gradient_decay, model_state_gradient_norms,
                                       real_dominant_matrix, rescaled, state_gradients)
 from lamassu_course.init import orthogonal, scaled_normal, spectral_radius
-from lamassu_course.memory import last_step_loss, recall_accuracy, recall_batch, train_recall
-from lamassu_course.vanishing import (draw_gradient_decay, gradient_decay_grid,
+from lamassu_course.experiments.memory import last_step_loss, recall_accuracy, recall_batch, train_recall
+from lamassu_course.classroom.vanishing import (draw_gradient_decay, gradient_decay_grid,
                                       gradient_explorer)
 
 matplotlib.use("Agg")

@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
-from lamassu_course.plots import (CHAPTERS, PALETTE, draw_chapter_map, draw_rnn_cell,  # noqa: E402
+from lamassu_course.classroom.plots import (CHAPTERS, PALETTE, draw_chapter_map, draw_rnn_cell,  # noqa: E402
                                   draw_unrolled, use_course_style)
 
 

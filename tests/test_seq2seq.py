@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from lamassu_course import VanillaRNN, numerical_gradient, relative_error, softmax_cross_entropy
-from lamassu_course.applications import note_frequency, synthesize
-from lamassu_course.seq2seq import (encoder_decoder_loss, greedy_decode,
+from lamassu_course.classroom.applications import note_frequency, synthesize
+from lamassu_course.experiments.seq2seq import (encoder_decoder_loss, greedy_decode,
                                     last_step_cross_entropy, minibatches)
-from lamassu_course.tasks import (entity_f1, entity_spans, in_key, number_words, pad_left,
+from lamassu_course.experiments.tasks import (entity_f1, entity_spans, in_key, number_words, pad_left,
                                   pad_right, scale_walks, sentiment_sentences,
                                   tagged_sentences, two_moons)
 
@@ -133,7 +133,7 @@ def test_synthesize_is_deterministic_and_in_range():
 
 
 def test_generate_feeds_back_and_follows_a_peaked_model():
-    from lamassu_course.seq2seq import generate
+    from lamassu_course.experiments.seq2seq import generate
     rnn = VanillaRNN(4, 3, 4, seed=0)
     rnn.params["W_yh"][:] = 0
     rnn.params["b_y"][:] = [0, 0, 50, 0]        # the model always says token 2
@@ -149,7 +149,7 @@ def test_figure_with_audio_holds_the_image_and_the_player():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from lamassu_course.applications import figure_with_audio
+    from lamassu_course.classroom.applications import figure_with_audio
     fig, ax = plt.subplots()
     ax.plot([0, 1])
     page = figure_with_audio(fig, synthesize([0, 4]), alt='two "notes"').data

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from lamassu_course.silly import SEED_OUTPUTS, VanillaRecurrentNetwork
+from lamassu_course.classroom.silly import SEED_OUTPUTS, VanillaRecurrentNetwork
 
 # The first row printed on the seed page, typed here again so that a typo in SEED_OUTPUTS
 # cannot pass unnoticed.

@@ -9,7 +9,7 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from lamassu_course.student import YOUR_ANSWER, main, make_student_notebook
+from lamassu_course.classroom.student import YOUR_ANSWER, main, make_student_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SECRET = "slope = 1 - np.tanh(a) ** 2  # the distinctive line of the solution"
@@ -24,7 +24,7 @@ def my_tanh_derivative(a):
 
 answer = 42
 '''
-CHECK = ("from lamassu_course.exercises import check_tanh_derivative\n"
+CHECK = ("from lamassu_course.classroom.exercises import check_tanh_derivative\n"
          "check_tanh_derivative(my_tanh_derivative)")
 
 
@@ -99,7 +99,7 @@ def test_cli_runs_as_a_module(tmp_path):
     src, dst = tmp_path / "src", tmp_path / "out" / "student"
     src.mkdir()
     nbformat.write(_synthetic_notebook(), src / "ch1.ipynb")
-    done = subprocess.run([sys.executable, "-m", "lamassu_course.student", str(src), str(dst)],
+    done = subprocess.run([sys.executable, "-m", "lamassu_course.classroom.student", str(src), str(dst)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "1 solution(s) stubbed" in done.stdout

@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lamassu_course import VanillaRNN  # noqa: E402
-from lamassu_course.widgets import offline_jshtml, state_animation  # noqa: E402
+from lamassu_course.classroom.widgets import offline_jshtml, state_animation  # noqa: E402
 
 
 def test_state_animation_needs_no_network_and_has_alt_text():
@@ -38,7 +38,7 @@ def test_state_explorer_builds_and_draws_every_step():
     slider and drawing are exercised here."""
     import matplotlib.pyplot as plt
 
-    from lamassu_course.widgets import state_explorer
+    from lamassu_course.classroom.widgets import state_explorer
 
     rnn = VanillaRNN(3, 4, 2, seed=0)
     xs = np.random.default_rng(0).standard_normal((5, 3))
@@ -53,7 +53,7 @@ def test_state_explorer_builds_and_draws_every_step():
 def test_trajectory_explorer_builds_and_draws():
     import matplotlib.pyplot as plt
 
-    from lamassu_course.widgets import trajectory_explorer
+    from lamassu_course.classroom.widgets import trajectory_explorer
 
     explorer = trajectory_explorer(steps=10)
     assert [child.description for child in explorer.children[:3]] == [

@@ -15,11 +15,11 @@ outputs are unused).
 """
 import numpy as np
 
-from ._checks import check_shape
-from .activations import softmax
-from .data import one_hot
-from .losses import softmax_cross_entropy
-from .optim import clip_by_global_norm
+from .._checks import check_shape
+from ..activations import softmax
+from ..data import one_hot
+from ..losses import softmax_cross_entropy
+from ..optim import clip_by_global_norm
 
 __all__ = ["last_step_cross_entropy", "encoder_decoder_loss", "train_encoder_decoder",
            "greedy_decode", "minibatches", "generate"]

@@ -1,8 +1,8 @@
 """Checks for Chapter 2, the silly network."""
 import numpy as np
 
-from ..init import scaled_normal, spectral_radius
-from ..layers import output_step
+from ...init import scaled_normal, spectral_radius
+from ...layers import output_step
 from ._runner import make_cases as _cases, run_check as _run, same as _same
 from .formulation import _step
 

@@ -2,9 +2,9 @@
 import numpy as np
 
 from ..applications import note_frequency
-from ..init import scaled_normal
-from ..rnn import VanillaRNN
-from ..seq2seq import last_step_cross_entropy
+from ...init import scaled_normal
+from ...rnn import VanillaRNN
+from ...experiments.seq2seq import last_step_cross_entropy
 from ._runner import make_cases as _cases, run_check as _run
 
 __all__ = ["check_one_step_mlp", "check_note_frequency", "check_last_step_gradient",

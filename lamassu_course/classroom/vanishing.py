@@ -6,8 +6,8 @@ kernel) or as small multiples that work on the website (``gradient_decay_grid``)
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._checks import check_choice
-from .gradients import gradient_decay, rescaled
+from .._checks import check_choice
+from ..experiments.gradients import gradient_decay, rescaled
 
 __all__ = ["draw_gradient_decay", "gradient_explorer", "gradient_decay_grid"]
 

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib import animation
 
 from .plots import PALETTE
-from .rnn import VanillaRNN
+from ..rnn import VanillaRNN
 
 __all__ = ["draw_state_at", "state_explorer", "state_animation", "offline_jshtml",
            "constant_input_run", "draw_trajectory", "trajectory_explorer", "trajectory_grid"]

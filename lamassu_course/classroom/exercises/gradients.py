@@ -1,11 +1,11 @@
 """Checks for Chapter 4, vanishing and exploding gradients, and the gates that fix them."""
 import numpy as np
 
-from ..activations import sigmoid
-from ..gated import GRU, gru_step
-from ..gradients import gradient_decay, real_dominant_matrix, rescaled
-from ..init import orthogonal, scaled_normal, spectral_radius
-from ..layers import hidden_step
+from ...activations import sigmoid
+from ...gated import GRU, gru_step
+from ...experiments.gradients import gradient_decay, real_dominant_matrix, rescaled
+from ...init import orthogonal, scaled_normal, spectral_radius
+from ...layers import hidden_step
 from ._runner import fail as _fail, make_cases as _cases, run_check as _run
 
 __all__ = ["check_decay_rate", "check_vanishing_despite_large_sigma", "check_gate",

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .plots import PALETTE, draw_unrolled
-from .tasks import MAJOR_SCALE
+from ..experiments.tasks import MAJOR_SCALE
 
 __all__ = ["TAXONOMY", "draw_taxonomy", "draw_shape", "draw_decision_regions",
            "note_frequency", "synthesize", "draw_piano_roll", "figure_with_audio"]

@@ -1,10 +1,10 @@
 """Checks for Chapter 1, the formulation."""
 import numpy as np
 
-from ..activations import ACTIVATIONS, softmax
-from ..init import scaled_normal
-from ..layers import hidden_forward, hidden_step, output_step
-from ..rnn import VanillaRNN
+from ...activations import ACTIVATIONS, softmax
+from ...init import scaled_normal
+from ...layers import hidden_forward, hidden_step, output_step
+from ...rnn import VanillaRNN
 from ._runner import make_cases as _cases, run_check as _run
 
 __all__ = ["check_rnn_step", "check_rnn_forward", "check_count_parameters",

@@ -24,5 +24,6 @@ def show_code_line(func, marker):
     lamassu_course/layers.py, in hidden_step:
         h_t = act(x_t @ W_hx.T + h_prev @ W_hh.T + b_h)
     """
-    path = Path(inspect.getsourcefile(func))
-    print(f"lamassu_course/{path.name}, in {func.__qualname__}:\n    {code_line(func, marker)}")
+    package = Path(__file__).resolve().parents[1]          # lamassu_course/
+    path = Path(inspect.getsourcefile(func)).resolve().relative_to(package.parent)
+    print(f"{path.as_posix()}, in {func.__qualname__}:\n    {code_line(func, marker)}")

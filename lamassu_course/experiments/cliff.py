@@ -12,8 +12,8 @@ so a whole grid of networks runs at once.
 """
 import numpy as np
 
-from ._checks import as_array
-from .optim import clip_by_global_norm
+from .._checks import as_array
+from ..optim import clip_by_global_norm
 
 __all__ = ["cliff_states", "cliff_loss", "cliff_loss_and_grad", "cliff_edge", "descend",
            "draw_cliff"]

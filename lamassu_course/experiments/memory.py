@@ -12,10 +12,10 @@ travel back L steps. Guessing is right 1 / n_symbols of the time.
 """
 import numpy as np
 
-from ._checks import check_shape
-from .losses import softmax_cross_entropy
-from .optim import Adagrad
-from .training import train
+from .._checks import check_shape
+from ..losses import softmax_cross_entropy
+from ..optim import Adagrad
+from ..training import train
 
 __all__ = ["recall_batch", "last_step_loss", "recall_accuracy", "train_recall"]
 

@@ -11,10 +11,10 @@ of log ||dL_T/dh_t|| against T - t tends to log rho(W_hh) (``decay_rate`` measur
 """
 import numpy as np
 
-from ._checks import as_array, check_choice, check_shape
-from .activations import HIDDEN_ACTIVATIONS, get_activation
-from .init import scaled_normal, with_spectral_radius
-from .layers import hidden_forward
+from .._checks import as_array, check_choice, check_shape
+from ..activations import HIDDEN_ACTIVATIONS, get_activation
+from ..init import scaled_normal, with_spectral_radius
+from ..layers import hidden_forward
 
 __all__ = ["state_gradients", "gradient_decay", "decay_rate", "rescaled",
            "real_dominant_matrix", "model_state_gradient_norms"]

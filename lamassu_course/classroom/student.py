@@ -1,6 +1,6 @@
 """Student copies of the chapters: the solutions become stubs, the checks stay.
 
-    python -m lamassu_course.student notebooks/ student/
+    python -m lamassu_course.classroom.student notebooks/ student/
 
 reads every ``*.ipynb`` in the first directory and writes a student copy of it to the second:
 
@@ -116,7 +116,7 @@ def make_student_notebook(nb):
 def main(argv=None):
     """Write a student copy of every notebook in SRC_DIR to DEST_DIR; return 0 (bad input exits 2)."""
     parser = argparse.ArgumentParser(
-        prog="python -m lamassu_course.student",
+        prog="python -m lamassu_course.classroom.student",
         description="Write student copies of the notebooks: solutions stubbed, checks kept.")
     parser.add_argument("src_dir", metavar="SRC_DIR", type=Path, help="the notebooks with solutions")
     parser.add_argument("dest_dir", metavar="DEST_DIR", type=Path, help="where the copies go")

@@ -1,12 +1,12 @@
 """Checks for Chapter 3, backpropagation through time."""
 import numpy as np
 
-from ..bptt import truncated_gradients
-from ..gradcheck import relative_error
-from ..init import scaled_normal
-from ..layers import hidden_backward, hidden_forward
-from ..optim import clip_by_global_norm, global_norm
-from ..rnn import VanillaRNN
+from ...experiments.bptt import truncated_gradients
+from ...gradcheck import relative_error
+from ...init import scaled_normal
+from ...layers import hidden_backward, hidden_forward
+from ...optim import clip_by_global_norm, global_norm
+from ...rnn import VanillaRNN
 from ._runner import fail as _fail, make_cases as _cases, run_check as _run
 
 __all__ = ["check_step_backward", "check_dW_hh_two_steps", "check_clip_by_global_norm",

@@ -7,9 +7,9 @@ lr * ||g|| lands. The clipping itself is ``optim.clip_by_value`` and ``optim.cli
 """
 import numpy as np
 
-from .data import one_hot, tbptt_windows
-from .losses import softmax_cross_entropy
-from .optim import global_norm
+from ..data import one_hot, tbptt_windows
+from ..losses import softmax_cross_entropy
+from ..optim import global_norm
 
 __all__ = ["run_until_spike", "loss_along"]
 

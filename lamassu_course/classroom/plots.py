@@ -3,14 +3,14 @@
 ``use_course_style()`` sets sizes, fonts and a palette that colour-blind readers can tell
 apart (Okabe & Ito, 2008); figures keep an opaque white background so they stay readable
 in the website's dark mode. ``draw_rnn_cell`` and ``draw_unrolled`` draw the network
-(our own drawings; the seed page borrowed the CS230 cheatsheet's); ``draw_chapter_map``
-draws the course itself, from ``CHAPTERS``.
+(our own drawings; the seed page borrowed the CS230 cheatsheet's); ``draw_truncated`` draws
+truncated BPTT (Chapter 3); ``draw_chapter_map`` draws the course itself, from ``CHAPTERS``.
 """
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 __all__ = ["PALETTE", "CHAPTERS", "use_course_style", "draw_rnn_cell", "draw_unrolled",
-           "draw_chapter_map"]
+           "draw_truncated", "draw_chapter_map"]
 
 # Okabe-Ito colours, named by their role in the drawings.
 PALETTE = {"input": "#0072B2", "hidden": "#E69F00", "output": "#009E73",
@@ -183,4 +183,42 @@ def draw_chapter_map(ax=None):
     ax.set_aspect("equal")
     ax.set_axis_off()
     ax.set_title("The course map, in reading order", fontsize=15)
+    return ax
+
+
+def draw_truncated(ax, steps=9, window=3, title=None):
+    """Truncated BPTT over ``steps`` states cut into windows of ``window`` steps.
+
+    Solid arrows: the forward pass, which carries h_t across every boundary. Dashed arrows:
+    the gradient, which flows back only inside a window; a bar marks where it is stopped.
+    """
+    for name, value in (("steps", steps), ("window", window)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} is {value!r}; expected a positive integer")
+    gap = 1.8
+    for start in range(1, steps + 1, window):
+        end = min(start + window - 1, steps)
+        left, right = start * gap - 0.75, end * gap + 0.75
+        ax.fill_between([left, right], -0.5, 2.4, color=PALETTE["sky"], alpha=0.12, linewidth=0)
+        ax.text((left + right) / 2, 2.6, f"window of {end - start + 1}", ha="center", fontsize=11)
+    _node(ax, (0, 1.6), r"$h_0$", PALETTE["neutral"], shape="box")
+    for t in range(1, steps + 1):
+        x = t * gap
+        _node(ax, (x, 1.6), rf"$h_{{{t}}}$", PALETTE["hidden"], shape="box")
+        _node(ax, (x, 0), rf"$x_{{{t}}}$", PALETTE["input"])
+        _arrow(ax, (x, 0.45), (x, 1.2), PALETTE["input"])
+        _arrow(ax, (x - gap + 0.55, 1.75), (x - 0.55, 1.75), PALETTE["hidden"])
+        if (t - 1) % window:                       # inside a window: the gradient flows back
+            _arrow(ax, (x - 0.55, 1.35), (x - gap + 0.55, 1.35), PALETTE["gradient"],
+                   linestyle="--")
+        elif t > 1:                                # first step of a window: stopped
+            ax.plot([x - gap / 2] * 2, [1.1, 1.55], color=PALETTE["gradient"], linewidth=3)
+            ax.text(x - gap / 2, 0.95, "stop", color=PALETTE["gradient"], ha="center",
+                    va="top", fontsize=10)
+    ax.set_xlim(-0.8, steps * gap + 0.8)
+    ax.set_ylim(-0.6, 3.0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
     return ax

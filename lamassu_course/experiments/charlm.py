@@ -10,9 +10,9 @@ Losses are in nats per character (natural log); divide by ln 2 for bits per char
 """
 import numpy as np
 
-from .data import one_hot
-from .losses import softmax_cross_entropy
-from .sampling import sample
+from ..data import one_hot
+from ..losses import softmax_cross_entropy
+from ..sampling import sample
 
 __all__ = ["BITS_PER_NAT", "nats_per_char", "unigram_nats", "bigram_nats", "Monitor"]
 

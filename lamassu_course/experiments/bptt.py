@@ -5,8 +5,8 @@
 * ``truncated_gradients``: the gradient that truncated BPTT computes for one sequence, to
   measure how far it is from the full gradient.
 * ``bptt_cost``: the time and memory of one full BPTT over a sequence of T steps.
-* ``draw_truncated``: truncated BPTT drawn: the state crosses a window boundary, the
-  gradient does not.
+
+(The chapter's drawing of truncation is ``classroom.plots.draw_truncated``.)
 
 The correct BPTT is ``VanillaRNN.backward`` (``layers.hidden_backward``):
 dh_t = W_yh^T dy_t + W_hh^T da_{t+1},  da_t = g1'(a_t) * dh_t,
@@ -16,12 +16,11 @@ import time
 
 import numpy as np
 
-from ._checks import check_choice, check_shape
-from .activations import ACTIVATIONS
-from .losses import softmax_cross_entropy
-from .plots import PALETTE, _arrow, _node
+from .._checks import check_choice, check_shape
+from ..activations import ACTIVATIONS
+from ..losses import softmax_cross_entropy
 
-__all__ = ["BUGS", "backward_with_bug", "truncated_gradients", "bptt_cost", "draw_truncated"]
+__all__ = ["BUGS", "backward_with_bug", "truncated_gradients", "bptt_cost"]
 
 BUGS = {
     "no W_hh^T": "drops the term W_hh^T da_{t+1}: dh_t = W_yh^T dy_t only",
@@ -107,41 +106,3 @@ def bptt_cost(rnn, T, batch_size=1, seed=0):
     rnn.backward(xs, hs, dys)
     seconds = time.perf_counter() - start
     return seconds, xs.nbytes + hs.nbytes + ys.nbytes + dys.nbytes
-
-
-def draw_truncated(ax, steps=9, window=3, title=None):
-    """Truncated BPTT over ``steps`` states cut into windows of ``window`` steps.
-
-    Solid arrows: the forward pass, which carries h_t across every boundary. Dashed arrows:
-    the gradient, which flows back only inside a window; a bar marks where it is stopped.
-    """
-    for name, value in (("steps", steps), ("window", window)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} is {value!r}; expected a positive integer")
-    gap = 1.8
-    for start in range(1, steps + 1, window):
-        end = min(start + window - 1, steps)
-        left, right = start * gap - 0.75, end * gap + 0.75
-        ax.fill_between([left, right], -0.5, 2.4, color=PALETTE["sky"], alpha=0.12, linewidth=0)
-        ax.text((left + right) / 2, 2.6, f"window of {end - start + 1}", ha="center", fontsize=11)
-    _node(ax, (0, 1.6), r"$h_0$", PALETTE["neutral"], shape="box")
-    for t in range(1, steps + 1):
-        x = t * gap
-        _node(ax, (x, 1.6), rf"$h_{{{t}}}$", PALETTE["hidden"], shape="box")
-        _node(ax, (x, 0), rf"$x_{{{t}}}$", PALETTE["input"])
-        _arrow(ax, (x, 0.45), (x, 1.2), PALETTE["input"])
-        _arrow(ax, (x - gap + 0.55, 1.75), (x - 0.55, 1.75), PALETTE["hidden"])
-        if (t - 1) % window:                       # inside a window: the gradient flows back
-            _arrow(ax, (x - 0.55, 1.35), (x - gap + 0.55, 1.35), PALETTE["gradient"],
-                   linestyle="--")
-        elif t > 1:                                # first step of a window: stopped
-            ax.plot([x - gap / 2] * 2, [1.1, 1.55], color=PALETTE["gradient"], linewidth=3)
-            ax.text(x - gap / 2, 0.95, "stop", color=PALETTE["gradient"], ha="center",
-                    va="top", fontsize=10)
-    ax.set_xlim(-0.8, steps * gap + 0.8)
-    ax.set_ylim(-0.6, 3.0)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    if title:
-        ax.set_title(title)
-    return ax

@@ -1,0 +1,15 @@
+"""The experiments: one module per idea a chapter measures.
+
+They run the network (``lamassu_course``'s top level) on a task and return numbers and
+arrays; they may use matplotlib, but they never import the classroom, so a test or a
+script can run any experiment without the teaching tools.
+
+Chapter 3: ``bptt`` (BPTT taken apart: planted bugs, truncation, cost), ``charlm`` (a character
+model measured in bits per character, count baselines), ``clipping`` (one exploding step).
+Chapter 4: ``gradients`` (Jacobian products and decay rates), ``cliff`` (Pascanu et al.'s
+one-unit cliff), ``memory`` (the delayed-recall task).
+Chapter 5: ``tasks`` (the generated tasks), ``seq2seq`` (many-to-one losses, the
+encoder–decoder, decoding).
+
+Import a module by its path: ``from lamassu_course.experiments.memory import ...``.
+"""
