@@ -1,11 +1,11 @@
 """How the gradient travels back in time: Jacobian products, their norms and their decay rate.
 
-With a_t = W_hh h_{t-1} + W_hx x_t + b_h and h_t = g1(a_t), one step back multiplies by
+With a_t = W_hh h_{t-1} + W_hx x_t + b_h and h_t = g1(a_t), one step back multiplies by::
 
     dh_t/dh_{t-1} = diag(g1'(a_t)) W_hh,    so    dL_T/dh_t = (dh_T/dh_t)^T dL_T/dh_T,
     dh_T/dh_t = (dh_T/dh_{T-1}) (dh_{T-1}/dh_{T-2}) ... (dh_{t+1}/dh_t)    (T - t factors).
 
-With |g1'| <= gamma, ||dh_T/dh_t|| <= (gamma sigma_max(W_hh))^(T-t) (Pascanu et al., 2013).
+With ``|g1'| <= gamma``, ``||dh_T/dh_t|| <= (gamma sigma_max(W_hh))^(T-t)`` (Pascanu et al., 2013).
 For a linear g1 the norm grows or shrinks like rho(W_hh)^(T-t) once T - t is large, so the slope
 of log ||dL_T/dh_t|| against T - t tends to log rho(W_hh) (``decay_rate`` measures it).
 """

@@ -1,6 +1,6 @@
 """The delayed-recall task of Chapter 4: read a symbol, then name it again L steps later.
 
-Each sequence has T = L + 1 steps over D = n_symbols + 1 input channels (one-hot):
+Each sequence has T = L + 1 steps over D = n_symbols + 1 input channels (one-hot)::
 
     x_1        the symbol s to remember, one of n_symbols
     x_2..x_L   distractors: random symbols from the same n_symbols (a network that only adds

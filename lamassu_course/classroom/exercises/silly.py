@@ -104,7 +104,7 @@ def _jacobian(W_hh, h_star):
 
 
 def check_contraction_rate(fn):
-    """Check ``fn(W_hh, h_star) -> float``: the spectral radius (largest |eigenvalue|) of the
+    """Check ``fn(W_hh, h_star) -> float``: the spectral radius (the largest absolute eigenvalue) of the
     Jacobian J = diag(1 - h_star**2) @ W_hh of the map h -> tanh(W_hh h + W_hx x + b_h) at h_star."""
     wrong = [
         (lambda c: spectral_radius(c["W_hh"]),
