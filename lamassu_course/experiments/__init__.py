@@ -5,7 +5,8 @@ arrays; they may use matplotlib, but they never import the classroom, so a test 
 script can run any experiment without the teaching tools.
 
 Chapter 3: ``bptt`` (BPTT taken apart: planted bugs, truncation, cost), ``charlm`` (a character
-model measured in bits per character, count baselines), ``clipping`` (one exploding step).
+model measured in bits per character, count baselines), ``clipping`` (one exploding step),
+``ngram`` (the interpolated n-gram baseline a sceptic would pick).
 Chapter 4: ``gradients`` (Jacobian products and decay rates), ``cliff`` (Pascanu et al.'s
 one-unit cliff), ``memory`` (the delayed-recall task).
 Chapter 5: ``tasks`` (the generated tasks), ``seq2seq`` (many-to-one losses, the
