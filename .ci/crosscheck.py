@@ -39,15 +39,15 @@ def sanitizers():
 
 def texts(cell, rules):
     """The comparable text of a code cell's outputs."""
-    found = []
+    found, streams = [], {}
     for out in cell.get("outputs", []):
-        if out["output_type"] == "stream":
-            found.append(out["text"])
+        if out["output_type"] == "stream":       # merged per stream, as nbval does
+            streams[out["name"]] = streams.get(out["name"], "") + out["text"]
         for mime in ("text/plain", "application/papermill.record/text/plain"):
             if mime in out.get("data", {}):
                 value = out["data"][mime]
                 found.append(value if isinstance(value, str) else "".join(value))
-    text = "\n".join(found)
+    text = "\n".join(list(streams.values()) + found)
     for pattern, replace in rules:
         text = pattern.sub(replace, text)
     return text

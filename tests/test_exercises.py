@@ -28,13 +28,35 @@ def rho(M):
     return float(np.max(np.abs(np.linalg.eigvals(M))))
 
 
-def iterate(W_hh, W_hx, b_h, x, tol=1e-10):
+def iterate(W_hh, W_hx, b_h, x, tol=1e-10, max_steps=10_000, give_up=RuntimeError):
+    """A student's fixed-point loop; give_up=None returns the last state instead of raising."""
     h = np.zeros(len(b_h))
-    for _ in range(100_000):
+    for _ in range(max_steps):
         h, h_old = tanh(W_hh @ h + W_hx @ x + b_h), h
         if np.max(np.abs(h - h_old)) < tol:
             return h
-    return h
+    if give_up is None:
+        return h
+    raise give_up("no fixed point: the state may be cycling")
+
+
+def loop_forever(W_hh, W_hx, b_h, x, tol=1e-10, max_steps=10_000):
+    """`while True:` without a bound: right where the state settles, endless where it cycles."""
+    h = np.zeros(len(b_h))
+    while True:
+        h, h_old = tanh(W_hh @ h + W_hx @ x + b_h), h
+        if np.max(np.abs(h - h_old)) < tol:
+            return h
+
+
+def never_stops(W_hh, W_hx, b_h, x, tol=1e-10, max_steps=10_000):
+    """A loop that forgets its exit test, and swallows every Exception on the way."""
+    h = np.zeros(len(b_h))
+    while True:
+        try:
+            h = tanh(W_hh @ h + W_hx @ x + b_h)
+        except Exception:
+            pass
 
 
 def rnn_forward(xs, h0, W_hx, W_hh, b_h, shift=0, carry=True):
@@ -61,7 +83,7 @@ RIGHT = [
     (check_output_probabilities, lambda h, W_yh, b_y: softmax_rows(h @ W_yh.T + b_y), 6),
     (check_tanh_derivative, lambda a: 1 - tanh(a) ** 2, 4),
     (check_row_forward, row_forward, 5),
-    (check_fixed_point, iterate, 5),
+    (check_fixed_point, iterate, 7),
     (check_contraction_rate, lambda W_hh, h: rho(np.diag(1 - h ** 2) @ W_hh), 5),
     (check_contraction_rate, lambda W_hh, h: rho(W_hh @ np.diag(1 - h ** 2)), 5),  # same eigenvalues
 ]
@@ -128,13 +150,25 @@ WRONG = [
      "W_hh is transposed"),
     (check_output_probabilities, lambda h, W, b: (lambda e: e / e.sum(1, keepdims=True))(
         np.exp(h @ W.T + b)), "overflow"),
-    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol=1e-10: tanh(W_hx @ x + b_h), "one step only"),
-    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol=1e-10: iterate(W_hh.T, W_hx, b_h, x),
+    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol, max_steps: tanh(W_hx @ x + b_h), "one step only"),
+    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol, max_steps: iterate(W_hh.T, W_hx, b_h, x),
      "looks like W_hh is transposed"),
-    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol=1e-10: iterate(W_hh, W_hx, b_h, x, tol=1e-5),
+    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol, max_steps: iterate(W_hh, W_hx, b_h, x, tol=1e-5),
      "stopped too early"),
-    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol=1e-10: iterate(W_hh, W_hx, b_h, x) + 0.05,
-     "not a fixed point: the residual"),
+    (check_fixed_point, lambda *args: iterate(*args) + 0.05, "not a fixed point: the residual"),
+    (check_fixed_point, loop_forever,
+     "still running after 2000 steps, 20 * max_steps (max_steps=100), on a network whose state "
+     "never settles"),
+    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol, max_steps: iterate(W_hh, W_hx, b_h, x, tol),
+     "still running after 2000 steps"),                     # ignores max_steps: 10_000 steps
+    (check_fixed_point, lambda *args: iterate(*args, give_up=None),
+     "returned a state for a network that never settles"),
+    (check_fixed_point, lambda *args: iterate(*args, give_up=ValueError),
+     "your function raised ValueError: no fixed point: the state may be cycling; when the state "
+     "has not settled after max_steps steps, raise RuntimeError"),
+    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol, max_steps: iterate(W_hh, W_hx, b_h, x, tol, 500),
+     "raised RuntimeError on a network whose state settles in fewer than max_steps steps"),
+    (check_fixed_point, never_stops, "still running after 20 * max_steps steps on a network that settles"),
     (check_contraction_rate, lambda W_hh, h: rho(W_hh), "you returned rho(W_hh)"),
     (check_contraction_rate, lambda W_hh, h: rho(np.diag(h ** 2) @ W_hh), "you used diag(h_star**2)"),
     (check_contraction_rate, lambda W_hh, h: rho(np.diag(1 - h) @ W_hh), "you used diag(1 - h_star)"),
@@ -245,3 +279,38 @@ def test_float32_answer_passes(capsys):
         x, h, W_hx, W_hh, b = (np.asarray(v, dtype=np.float32) for v in (x, h, W_hx, W_hh, b))
         return tanh(x @ W_hx.T + h @ W_hh.T + b)
     assert check_rnn_step(step32) is True
+
+
+# -- Exercise 2.2's cases: what the check's design relies on -----------------------------------
+
+def test_fixed_point_cases_settle_in_time_and_the_cycling_case_never_settles():
+    from lamassu_course.classroom.exercises import silly
+    steps = [silly._iterate(**case)[1] for case in silly._settling_cases()]
+    assert all(n is not None and n <= silly.SETTLING_MAX_STEPS // 3 for n in steps), steps
+    assert 500 < steps[-1], f"the slow case settles in {steps[-1]} steps; a cap of 500 must fail it"
+    case = silly._cycling_case(np.random.default_rng(1011), 3, 2)
+    h, settled = silly._iterate(**case | {"max_steps": 10_000})
+    assert settled is None, f"the cycling case settled after {settled} steps"
+    h1 = silly._map(h, **silly._weights(case))
+    h2 = silly._map(h1, **silly._weights(case))
+    assert np.abs(h1 - h).max() > 1 and np.allclose(h2, h, atol=1e-12), "expected a 2-cycle"
+
+
+def test_fixed_point_guard_stops_quickly_and_restores_the_trace_function(capsys):
+    import sys
+    import time
+
+    def tracer(frame, event, arg):   # stands for a debugger's or coverage's trace function
+        return None
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        start = time.perf_counter()
+        assert check_fixed_point(loop_forever) is False
+        seconds = time.perf_counter() - start
+        assert sys.gettrace() is tracer, "the step guard did not put the trace function back"
+    finally:
+        sys.settrace(previous)
+    assert "still running after" in capsys.readouterr().out
+    assert seconds < 20, f"the guard took {seconds:.1f} s to stop a `while True` loop"

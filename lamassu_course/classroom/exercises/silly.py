@@ -1,9 +1,15 @@
 """Checks for Chapter 2, the silly network."""
+import contextlib
+import io
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from ...init import scaled_normal, spectral_radius
 from ...layers import output_step
-from ._runner import make_cases as _cases, run_check as _run, same as _same
+from ._runner import (fail as _fail, make_cases as _cases, run_check as _run,
+                      same as _same)
 from .formulation import _step
 
 __all__ = ["check_row_forward", "check_fixed_point", "check_contraction_rate"]
@@ -52,11 +58,93 @@ def check_row_forward(fn):
 
 
 # ---------------------------------------------------------------- fixed points and contraction
+# Exercise 2.2 asks for a RuntimeError when the state has not settled after max_steps steps. A
+# check can only test that on a network whose state never settles, where an answer without a
+# bound (`while True:`) would never return. So every call of the answer runs under a step guard
+# (`_guarded`): a trace function counts the runs of each line of Python the answer executes
+# (NumPy's own lines aside) and, past 20 * max_steps runs of one line, raises `_RanAway` inside
+# the answer. It is a BaseException, so an `except Exception` in the answer's loop cannot swallow
+# it. Unlike signal.alarm, this works in any thread, in a notebook and on Windows, and it stops
+# the answer after a number of steps, not of seconds, whatever the speed of the machine. (It
+# replaces a debugger's trace function while the answer runs, and puts it back after.)
+FIXED_POINT_TOL = 1e-10
+SETTLING_MAX_STEPS = 3_000   # the contracting cases; the slow one needs about 950 steps
+CYCLING_MAX_STEPS = 100      # the cycling case: the answer must give up after 100 steps
+GUARD_FACTOR = 20            # the guard stops an answer after 20 * max_steps runs of one line
+_NUMPY_DIR = str(Path(np.__file__).parent)
+
+
+class _RanAway(BaseException):
+    """Raised by the step guard inside an answer that ran too many steps."""
+
+
+class _Outcome:
+    """What a guarded answer did instead of returning an array (shown in a hint, never compared)."""
+
+    def __init__(self, what, detail=""):
+        self.what, self.detail = what, detail
+
+    def __repr__(self):
+        return f"<{self.what}>"
+
+
+def _guarded(fn):
+    """``fn``, run so that it cannot loop forever and so that its RuntimeError is recorded.
+
+    The wrapper's last positional argument is max_steps. It returns fn's result, or an
+    ``_Outcome``: "ran away" (still running after GUARD_FACTOR * max_steps runs of one line) or
+    "gave up" (fn raised RuntimeError). Lines of NumPy's own Python code are not counted.
+    """
+    def run(*args):
+        limit = GUARD_FACTOR * args[-1]
+        counts = {}
+
+        def on_line(frame, event, arg):
+            if event == "line":
+                key = (frame.f_code, frame.f_lineno)
+                counts[key] = runs = counts.get(key, 0) + 1
+                if runs > limit:
+                    raise _RanAway(runs)
+            return on_line
+
+        def on_call(frame, event, arg):
+            return None if frame.f_code.co_filename.startswith(_NUMPY_DIR) else on_line
+
+        previous = sys.gettrace()
+        sys.settrace(on_call)
+        try:
+            return fn(*args)
+        except _RanAway:
+            return _Outcome("ran away", limit)
+        except NotImplementedError:       # a RuntimeError too: the stub of the exercise
+            raise
+        except RuntimeError as error:
+            return _Outcome("gave up", error)
+        finally:
+            sys.settrace(previous)
+    return run
+
+
 def _fixed_point_case(rng, H, D):
     W_hh = scaled_normal(rng, H, H)
     W_hh *= rng.uniform(0.5, 0.9) / np.linalg.norm(W_hh, 2)  # a contraction: ||W_hh||_2 < 1
     return dict(W_hh=W_hh, W_hx=scaled_normal(rng, H, D, 2.0), b_h=0.5 * rng.standard_normal(H),
-                x=rng.standard_normal(D))
+                x=rng.standard_normal(D), tol=FIXED_POINT_TOL, max_steps=SETTLING_MAX_STEPS)
+
+
+def _slow_case(rng, H, D):
+    """A contraction at rate about 0.98: from h = 0 it takes about 950 steps to settle."""
+    return dict(W_hh=-0.98 * np.eye(H), W_hx=scaled_normal(rng, H, D, 0.1),
+                b_h=0.1 * rng.standard_normal(H), x=rng.standard_normal(D),
+                tol=FIXED_POINT_TOL, max_steps=SETTLING_MAX_STEPS)
+
+
+def _cycling_case(rng, H, D):
+    """W_hh near -3 I: the fixed point repels (its Jacobian has eigenvalues near -3), and from
+    h = 0 the state falls into a cycle of period 2 whose largest change stays near 2."""
+    return dict(W_hh=-3 * np.eye(H) + scaled_normal(rng, H, H, 0.3), W_hx=scaled_normal(rng, H, D),
+                b_h=0.5 * rng.standard_normal(H), x=rng.standard_normal(D),
+                tol=FIXED_POINT_TOL, max_steps=CYCLING_MAX_STEPS)
 
 
 def _map(h, W_hh, W_hx, b_h, x):
@@ -64,39 +152,97 @@ def _map(h, W_hh, W_hx, b_h, x):
     return _step(x[None], h[None], W_hx, W_hh, b_h)[0]
 
 
-def _fixed_point(W_hh, W_hx, b_h, x):
+def _iterate(W_hh, W_hx, b_h, x, tol, max_steps):
+    """(h, steps): iterate from zeros until the largest change is below tol, or max_steps steps."""
     h = np.zeros(len(W_hh))
-    for _ in range(10_000):
+    for step in range(1, max_steps + 1):
         h, h_old = _map(h, W_hh, W_hx, b_h, x), h
-        if np.max(np.abs(h - h_old)) < 1e-15:
-            break
-    return h
+        if np.max(np.abs(h - h_old)) < tol:
+            return h, step
+    return h, None
+
+
+def _fixed_point(W_hh, W_hx, b_h, x, tol=None, max_steps=None):
+    """The reference h_star, iterated to 1e-15 (it ignores the answer's tol and max_steps)."""
+    return _iterate(W_hh, W_hx, b_h, x, 1e-15, 10_000)[0]
 
 
 def _residual(h, c):
-    return np.linalg.norm(h - _map(h, **c))
+    return np.linalg.norm(h - _map(h, **_weights(c)))
+
+
+def _weights(c):
+    return {k: c[k] for k in ("W_hh", "W_hx", "b_h", "x")}
 
 
 _FIXED_POINT_CASES = [(4, 3), (5, 2), (3, 3), (6, 4), (2, 5)]
 
 
+def _settling_cases():
+    return _cases(_fixed_point_case, _FIXED_POINT_CASES) + [_slow_case(np.random.default_rng(1005), 3, 2)]
+
+
 def check_fixed_point(fn):
-    """Check ``fn(W_hh, W_hx, b_h, x, tol=1e-10) -> h_star`` of shape (H,), with 1-D vectors:
-    iterate h <- tanh(W_hh @ h + W_hx @ x + b_h) from zeros until the change is below tol.
-    Passes when the residual ||h_star - tanh(W_hh h_star + W_hx x + b_h)|| is below 1e-8."""
+    """Check ``fn(W_hh, W_hx, b_h, x, tol, max_steps) -> h_star`` of shape (H,), with 1-D vectors:
+    iterate h <- tanh(W_hh @ h + W_hx @ x + b_h) from zeros until the largest change is below tol,
+    and raise RuntimeError if max_steps steps pass without that.
+
+    Six networks settle (one slowly, in about 950 steps; max_steps=3000): each passes when the
+    residual ||h_star - tanh(W_hh h_star + W_hx x + b_h)|| is below 1e-8. Then one network's state
+    cycles forever (max_steps=100): the answer must raise RuntimeError. An answer still running
+    after 20 * max_steps runs of one of its lines is stopped (see ``_guarded``), so a loop without
+    a bound gets a hint instead of hanging the notebook.
+    """
+    name = "check_fixed_point"
+    if not callable(fn):
+        return _fail(name, f"expected a function; got {type(fn).__name__} {fn!r}")
+    answer = _guarded(fn)
     wrong = [
-        (lambda c: _map(np.zeros(len(c["W_hh"])), **c),
+        (lambda c: _map(np.zeros(len(c["W_hh"])), **_weights(c)),
          "one step only: you returned tanh(W_hx @ x + b_h); repeat the step until h stops changing"),
         (lambda c: _fixed_point(**c | {"W_hh": c["W_hh"].T}),
          "looks like W_hh is transposed: with column vectors the recurrent term is W_hh @ h"),
     ]
-    symptoms = [(lambda h, c: 1e-8 <= _residual(h, c) < 1e-3,
-                 "stopped too early: keep iterating until the change is below tol (1e-10)")]
+    symptoms = [
+        (lambda h, c: isinstance(h, _Outcome) and h.what == "ran away",
+         "your function was still running after 20 * max_steps steps on a network that settles: "
+         "stop as soon as the largest change |h_new - h| is below tol"),
+        (lambda h, c: isinstance(h, _Outcome) and h.what == "gave up",
+         "your function raised RuntimeError on a network whose state settles in fewer than "
+         "max_steps steps: give up only after max_steps steps (use the max_steps argument)"),
+        (lambda h, c: 1e-8 <= _residual(h, c) < 1e-3,
+         "stopped too early: keep iterating until the change is below tol (1e-10)"),
+    ]
     judge = lambda h, c: (None if _residual(h, c) < 1e-8 else  # noqa: E731
                           f"not a fixed point: the residual ||h - tanh(W_hh h + W_hx x + b_h)|| is "
                           f"{_residual(h, c):.3g}; expected below 1e-8")
-    cases = _cases(_fixed_point_case, _FIXED_POINT_CASES)
-    return _run("check_fixed_point", fn, cases, _fixed_point, "(H,)", wrong, symptoms, judge)
+    cases = _settling_cases()
+    quiet = io.StringIO()
+    with contextlib.redirect_stdout(quiet):   # one line in all: the runner's pass line waits
+        settled = _run(name, answer, cases, _fixed_point, "(H,)", wrong, symptoms, judge)
+    if not settled:
+        print(quiet.getvalue(), end="")
+        return False
+    case = _cycling_case(np.random.default_rng(1011), 3, 2)
+    shapes = ", ".join(f"{k} {np.shape(v)}" if isinstance(v, np.ndarray) else f"{k}={v!r}"
+                       for k, v in case.items())
+    where = f"case {len(cases) + 1}, the last: a network whose state cycles, inputs {shapes}"
+    try:
+        with np.errstate(all="ignore"):
+            result = answer(*[np.copy(v) if isinstance(v, np.ndarray) else v for v in case.values()])
+    except Exception as error:
+        return _fail(name, f"your function raised {type(error).__name__}: {error}; when the state "
+                     f"has not settled after max_steps steps, raise RuntimeError", where)
+    if isinstance(result, _Outcome) and result.what == "gave up":
+        print(f"✓ {name}: correct on {len(cases) + 1} cases")
+        return True
+    if isinstance(result, _Outcome):
+        return _fail(name, f"your function was still running after {result.detail} steps, "
+                     f"20 * max_steps (max_steps={CYCLING_MAX_STEPS}), on a network whose state "
+                     f"never settles: stop after max_steps steps and raise RuntimeError (a loop "
+                     f"without a bound, or one that ignores max_steps, never ends here)", where)
+    return _fail(name, "returned a state for a network that never settles (its state cycles): "
+                 "after max_steps steps without settling, raise RuntimeError instead", where)
 
 
 def _jacobian(W_hh, h_star):
