@@ -8,7 +8,9 @@ from lamassu_course.experiments.seq2seq import (encoder_decoder_loss, greedy_dec
                                     last_step_cross_entropy, minibatches)
 from lamassu_course.experiments.tasks import (entity_f1, entity_spans, in_key, number_words, pad_left,
                                   pad_right, scale_walks, sentiment_sentences,
-                                  tagged_sentences, two_moons)
+                                  tagged_sentences, two_moons, next_note_probabilities,
+                                  one_clause_reviews, seen_in_place, template_sizes,
+                                  unseen_split)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -156,3 +158,61 @@ def test_figure_with_audio_holds_the_image_and_the_player():
     assert page.count("data:image/png;base64,") == 1 and "<audio" in page
     assert 'alt="two &quot;notes&quot;"' in page
     assert not plt.fignum_exists(fig.number)
+
+
+# ---------------------------------------------------------------- held-out items
+def test_unseen_split_is_disjoint_distinct_and_in_order():
+    items = [[1], [2], [1], [3], [2], [3], [4], [5]]
+    train, test = unseen_split(items, 2, 3)
+    assert train.tolist() == [0, 1] and test.tolist() == [3, 6, 7]
+    rows = np.array([[0, 1], [0, 1], [1, 1], [0, 1], [1, 0]])
+    assert unseen_split(rows, 1, 2)[1].tolist() == [2, 4]
+    with pytest.raises(ValueError, match="n_test=4"):
+        unseen_split(items, 2, 4)
+    with pytest.raises(ValueError, match="n_train"):
+        unseen_split(items, 0, 1)
+
+
+def test_unseen_split_on_the_chapter_tasks():
+    sentences, _ = sentiment_sentences(np.random.default_rng(0), 2000)
+    train, test = unseen_split(sentences, 1000, 400)
+    seen = {tuple(sentences[i]) for i in train}
+    held = [tuple(sentences[i]) for i in test]
+    assert not seen & set(held) and len(set(held)) == len(held) == 400
+
+
+def test_one_clause_reviews_are_every_clause_the_generator_writes():
+    reviews, labels = one_clause_reviews()
+    table = {tuple(r): int(y) for r, y in zip(reviews, labels)}
+    assert len(table) == len(reviews) == 6 * 2 * (2 * 4 * 6 + 5)
+    sentences, gold = sentiment_sentences(np.random.default_rng(1), 3000)
+    for words, label in zip(sentences, gold):
+        if "but" not in words:
+            assert table[tuple(words)] == label, words
+
+
+def test_template_sizes_bound_the_distinct_sentences():
+    sizes = template_sizes()
+    assert sizes["the weather in {LOC} was cold"] == 8
+    assert sizes["{PER} and {PER} visited {LOC}"] == 8 * 8 * 8
+    sentences, _ = tagged_sentences(np.random.default_rng(0), 5000)
+    assert len({tuple(s) for s in sentences}) <= sum(sizes.values()) == 1416
+
+
+def test_seen_in_place_counts_the_rarest_word_by_hand():
+    train = [["a", "b"], ["a", "c"], ["b"], ["a", "b", "c"]]
+    assert seen_in_place(train, [["a", "b"], ["a"], ["c", "b"], ["b"]]).tolist() == [1, 0, 0, 1]
+
+
+# ---------------------------------------------------------------- the rule's own probabilities
+def test_next_note_probabilities_by_hand_and_on_walks():
+    probs = next_note_probabilities(np.array([[0, 2]]))     # C major, from the tonic
+    expected = np.zeros(36)
+    expected[[2, 4]] = [0.7, 0.3]      # -1 and +1 reflect to degree 1, -2 and +2 to degree 2
+    assert np.allclose(probs[0, 0], expected)
+    melodies = scale_walks(np.random.default_rng(0), 200)
+    probs = next_note_probabilities(melodies)
+    assert np.allclose(probs.sum(-1), 1)
+    assert np.all(np.take_along_axis(probs, melodies[:, 1:, None], -1) > 0)
+    with pytest.raises(ValueError, match="outside"):
+        next_note_probabilities(np.array([[0, 1]]))

@@ -19,10 +19,13 @@ from .._checks import check_shape
 from ..activations import softmax
 from ..data import one_hot
 from ..losses import softmax_cross_entropy
-from ..optim import clip_by_global_norm
+from ..optim import Adagrad, clip_by_global_norm
+from ..rnn import VanillaRNN
+from ..training import train
 
-__all__ = ["last_step_cross_entropy", "encoder_decoder_loss", "train_encoder_decoder",
-           "greedy_decode", "minibatches", "generate"]
+__all__ = ["last_step_cross_entropy", "train_many_to_one", "encoder_decoder_loss",
+           "train_encoder_decoder",
+           "greedy_decode", "teacher_forced_decode", "minibatches", "generate"]
 
 
 def last_step_cross_entropy(ys, labels):
@@ -38,6 +41,24 @@ def last_step_cross_entropy(ys, labels):
     dys = np.zeros_like(ys, dtype=dlast.dtype)
     dys[-1] = dlast
     return loss, dys
+
+
+def train_many_to_one(xs, labels, hidden_size, seed, *, steps=600, batch_size=50, lr=0.05,
+                      clip_norm=5.0):
+    """A many-to-one classifier trained from ``seed``: a VanillaRNN (D, hidden_size, K) with
+    K = labels.max() + 1, ``steps`` Adagrad updates on shuffled minibatches of xs (T, N, D)
+    and labels (N,), loss ``last_step_cross_entropy``. The seed sets both the weights and the
+    order of the minibatches. Returns (rnn, history) as ``train`` does."""
+    xs, labels = np.asarray(xs), np.asarray(labels)
+    if xs.ndim != 3:
+        raise ValueError(f"xs has shape {xs.shape}; expected (T, N, D)")
+    check_shape("labels", labels, (xs.shape[1],), ("N",))
+    rnn = VanillaRNN(xs.shape[2], hidden_size, int(labels.max()) + 1, seed=seed)
+    rng = np.random.default_rng(seed)
+    batches = [(xs[:, i], labels[i]) for i in minibatches(rng, xs.shape[1], batch_size, steps)]
+    history = train(rnn, batches, last_step_cross_entropy, Adagrad(rnn.params, lr=lr),
+                    clip_norm=clip_norm, progress=False)
+    return rnn, history
 
 
 def _param_grads(rnn, grads):
@@ -107,6 +128,15 @@ def greedy_decode(encoder, decoder, src, start, end, max_len):
         done |= token == end
         out.append(token)
     return np.array(out)
+
+
+def teacher_forced_decode(encoder, decoder, src, dec_in):
+    """The decoder's most likely token at each step when it reads the true previous tokens
+    ``dec_in`` (Ty, B) (as in training), not its own: src (Tx, B, D) -> (Ty, B) ints."""
+    V = decoder.sizes[0]
+    _, hs_enc = encoder.forward(src)
+    logits, _ = decoder.forward(one_hot(dec_in, V), h0=hs_enc[-1])
+    return logits.argmax(axis=-1)
 
 
 def generate(rnn, first, length, rng, temperature=1.0):

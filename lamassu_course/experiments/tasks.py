@@ -9,7 +9,8 @@ import numpy as np
 __all__ = ["two_moons", "MAJOR_SCALE", "scale_walks", "in_key", "sentiment_sentences",
            "GOOD_WORDS", "BAD_WORDS", "LIKE_WORDS", "HATE_WORDS", "BARE_VERB",
            "TAGS", "tagged_sentences", "entity_spans", "entity_f1", "number_words",
-           "WordVocab", "pad_left", "pad_right"]
+           "WordVocab", "pad_left", "pad_right", "unseen_split", "next_note_probabilities",
+           "one_clause_reviews", "TEMPLATES", "ENTITIES", "template_sizes", "seen_in_place"]
 
 
 def _check_rng(rng):
@@ -64,6 +65,31 @@ def scale_walks(rng, n, length=12, octaves=2):
     return tonic + 12 * (degrees // 7) + scale[degrees % 7]
 
 
+def next_note_probabilities(melodies, octaves=2):
+    """The rule's own distribution of each next note: (N, L-1, 12*octaves+12) for melodies
+    (N, L) from ``scale_walks``. It knows the tonic (the first note) and the degree of the
+    current note, so its cross-entropy is the lowest any model can reach on these melodies."""
+    melodies = np.asarray(melodies)
+    if melodies.ndim != 2 or melodies.shape[1] < 2:
+        raise ValueError(f"melodies has shape {melodies.shape}; expected (N, L) with L >= 2")
+    top, V = 7 * octaves, 12 * octaves + 12
+    scale = np.array(MAJOR_SCALE)
+    degree_note = 12 * (np.arange(top + 1) // 7) + scale[np.arange(top + 1) % 7]
+    tonic = melodies[:, :1]
+    degrees = np.searchsorted(degree_note, melodies - tonic)
+    if not np.array_equal(degree_note[np.minimum(degrees, top)], melodies - tonic):
+        raise ValueError("melodies holds notes outside their first note's major scale")
+    probs = np.zeros(melodies[:, 1:].shape + (V,))
+    for step, p in zip(_STEPS, _STEP_P):
+        degree = degrees[:, :-1] + step
+        degree = np.where(degree < 0, -degree, degree)
+        degree = np.where(degree > top, 2 * top - degree, degree)
+        note = tonic + degree_note[degree]
+        np.put_along_axis(probs, note[..., None],
+                          np.take_along_axis(probs, note[..., None], -1) + p, -1)
+    return probs
+
+
 def in_key(notes, tonic):
     """True where a note (any shape) belongs to the major scale of ``tonic`` (same shape or
     broadcastable)."""
@@ -97,6 +123,25 @@ def _clause(rng):
     return [w for w in words if w], int(positive != negated)
 
 
+def one_clause_reviews():
+    """Every one-clause review the grammar can write, as (word lists, labels (n,)): the
+    clauses of ``sentiment_sentences``, each once."""
+    reviews, labels = [], []
+    for noun in _NOUNS:
+        for negated in (False, True):
+            for positive in (True, False):
+                for adverb in sorted(set(_ADVERBS)):
+                    for adjective in GOOD_WORDS if positive else BAD_WORDS:
+                        reviews.append([w for w in ["the", noun, "was"] + (["not"] if negated
+                                       else []) + [adverb, adjective] if w])
+                        labels.append(int(positive != negated))
+                for verb in LIKE_WORDS if positive else HATE_WORDS:
+                    reviews.append(["i", "did", "not", BARE_VERB[verb], "the", noun] if negated
+                                   else ["i", verb, "the", noun])
+                    labels.append(int(positive != negated))
+    return reviews, np.array(labels)
+
+
 def sentiment_sentences(rng, n):
     """n short reviews with labels (1 positive, 0 negative): a list of word lists and (n,).
 
@@ -119,12 +164,12 @@ def sentiment_sentences(rng, n):
 
 # ---------------------------------------------------------------- many-to-many: named entities
 TAGS = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG")
-_ENTITIES = {
+ENTITIES = {
     "PER": ("anna", "omar", "li wei", "maria lopez", "john", "fatima", "jordan", "paris hilton"),
     "LOC": ("paris", "lagos", "lima", "oslo", "jordan", "new york", "buenos aires", "cairo"),
     "ORG": ("unesco", "acme", "red cross", "world bank", "nasa", "bank of lima"),
 }
-_TEMPLATES = (
+TEMPLATES = (
     "{PER} flew to {LOC} on monday", "{PER} works for {ORG}", "{ORG} opened an office in {LOC}",
     "we met {PER} in {LOC}", "{PER} and {PER} visited {LOC}", "the weather in {LOC} was cold",
     "{ORG} hired {PER} last year", "{LOC} is far from {LOC}", "a letter from {PER} to {ORG}",
@@ -144,10 +189,10 @@ def tagged_sentences(rng, n):
     sentences, tags = [], []
     for _ in range(n):
         words, labels = [], []
-        for piece in str(rng.choice(_TEMPLATES)).split():
+        for piece in str(rng.choice(TEMPLATES)).split():
             if piece.startswith("{"):
                 kind = piece[1:-1]
-                entity = str(rng.choice(_ENTITIES[kind])).split()
+                entity = str(rng.choice(ENTITIES[kind])).split()
                 words += entity
                 labels += [f"B-{kind}"] + [f"I-{kind}"] * (len(entity) - 1)
             else:
@@ -156,6 +201,13 @@ def tagged_sentences(rng, n):
         sentences.append(words)
         tags.append(labels)
     return sentences, tags
+
+
+def template_sizes():
+    """How many different sentences each template of ``TEMPLATES`` can make: the product
+    of the number of names of each slot's kind. A dict {template: count}."""
+    return {t: int(np.prod([len(ENTITIES[p[1:-1]]) for p in t.split() if p.startswith("{")]))
+            for t in TEMPLATES}
 
 
 def entity_spans(tags):
@@ -260,3 +312,40 @@ def pad_right(sequences, length=None, value=0):
         out[:len(s), b] = s
         mask[:len(s), b] = 1
     return out, mask
+
+
+# ---------------------------------------------------------------- held-out items, not seen
+def unseen_split(items, n_train, n_test):
+    """Indices (train, test) of a training set and a held-out set that shares no item with it.
+
+    The training set is the first ``n_train`` items (repeats allowed: they are the data).
+    The held-out set is the next items that are neither in the training set nor earlier in
+    the held-out set, until there are ``n_test``. Items are token lists or array rows,
+    compared as tuples. Raises ValueError if ``items`` has too few unseen items."""
+    _check_count("n_train", n_train)
+    _check_count("n_test", n_test)
+    keys = [tuple(np.asarray(item).tolist()) for item in items]
+    if len(keys) <= n_train:
+        raise ValueError(f"items has {len(keys)} items; expected more than n_train={n_train}")
+    seen, test = set(keys[:n_train]), []
+    for i in range(n_train, len(keys)):
+        if keys[i] not in seen:
+            seen.add(keys[i])
+            test.append(i)
+            if len(test) == n_test:
+                return np.arange(n_train), np.array(test)
+    raise ValueError(f"items has only {len(test)} distinct items after the first {n_train} "
+                     f"that are not among them; expected n_test={n_test}: generate more")
+
+
+def seen_in_place(train_items, items):
+    """For each of ``items`` (token lists), how often its rarest token was seen in training in
+    the same place: min over positions p of the number of ``train_items`` of the same length
+    with the same token at p. 0 means some token never stood there in training. (N,) ints."""
+    counts = {}
+    for item in train_items:
+        for p, token in enumerate(item):
+            key = (len(item), p, token)
+            counts[key] = counts.get(key, 0) + 1
+    return np.array([min(counts.get((len(item), p, token), 0) for p, token in enumerate(item))
+                     for item in items])
