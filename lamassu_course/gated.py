@@ -39,10 +39,11 @@ def _sigmoid(a):
 
 def _gates(x_part, h_prev, p):
     """Gamma_u, Gamma_r and the candidate from the input terms x_part = {"u", "r", "h"}:
-    W_.x x_t + b_. for one step (B, H) or for all steps (T, B, H)."""
-    update = _sigmoid(x_part["u"] + h_prev @ p["W_uh"].T)
-    reset = _sigmoid(x_part["r"] + h_prev @ p["W_rh"].T)
-    candidate = np.tanh(x_part["h"] + (reset * h_prev) @ p["W_hh"].T)
+    W_.x x_t + b_. for one step (B, H) or for all steps (T, B, H). ``.mT`` transposes the
+    last two axes, so the same lines serve a stack of models (``experiments.lockstep``)."""
+    update = _sigmoid(x_part["u"] + h_prev @ p["W_uh"].mT)
+    reset = _sigmoid(x_part["r"] + h_prev @ p["W_rh"].mT)
+    candidate = np.tanh(x_part["h"] + (reset * h_prev) @ p["W_hh"].mT)
     return update, reset, candidate
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from lamassu_course.classroom import exercises
 from lamassu_course.classroom.exercises import (check_decay_rate, check_gate, check_gru_step,
-                                      check_vanishing_despite_large_sigma)
+                                                check_transient_growth,
+                                                check_vanishing_despite_large_sigma)
 
 
 def sigmoid(a):
@@ -137,6 +138,43 @@ def test_matrix_mistakes_get_their_hint(W, hint, capsys):
     assert hint in out, out
 
 
+# ---------------------------------------------------------------- the harder version
+@pytest.mark.parametrize("W", [
+    [[0.0, 5.0], [0.0, 0.0]],
+    nonnormal(sigma=3.0),
+    [[0.5, 4.0], [0.0, 0.5]],
+], ids=["nilpotent list", "upper triangular", "jordan-like rho 0.5"])
+def test_growing_then_vanishing_matrix_passes(W, capsys):
+    assert check_transient_growth(W) is True
+    out = capsys.readouterr().out
+    assert out.startswith("✓ check_transient_growth: sigma_max = ")
+    assert "in the linear network" in out
+
+
+@pytest.mark.parametrize("W, hint", [
+    (3.0 * np.eye(8), "rho = 3 >= 1, so in the linear network this gradient never vanishes"),
+    (np.diag([0.5, 2.0]), "rho = 2 >= 1"),
+    (0.5 * np.eye(4), "W_hh is normal (W W^T = W^T W), so ||W^k|| = rho^k"),
+    (np.array([[0.6, 0.8], [-0.8, 0.6]]) * 0.9, "W_hh is normal"),
+    ([[0.9, 0.3], [0.0, 0.9]], "the gradient grows by at most"),
+    ([[0.99, 3.0], [0.0, 0.99]], "rho = 0.99 < 1, but after 100 steps"),
+    (None, "not written yet"),
+    (np.ones((2, 3)), "W_hh has shape (2, 3)"),
+    (lambda H: np.eye(H), "not a function"),
+], ids=["3I, the easy answer", "normal, rho > 1", "normal, shrinking", "rotation", "weak coupling",
+        "too slow", "None", "not square", "function"])
+def test_transient_growth_rejects_the_easy_and_wrong_answers(W, hint, capsys):
+    assert check_transient_growth(W) is False
+    out = capsys.readouterr().out
+    assert out.startswith("✗ check_transient_growth: ") and hint in out, out
+
+
+def test_the_easy_answer_passes_the_first_check_but_not_the_harder_one(capsys):
+    assert check_vanishing_despite_large_sigma(3.0 * np.eye(8)) is True
+    assert check_transient_growth(3.0 * np.eye(8)) is False
+    assert "tanh's saturation, the first reason" in capsys.readouterr().out
+
+
 def test_checks_are_exported():
-    for check in FUNCTION_CHECKS + [check_vanishing_despite_large_sigma]:
+    for check in FUNCTION_CHECKS + [check_vanishing_despite_large_sigma, check_transient_growth]:
         assert check.__name__ in exercises.__all__

@@ -9,7 +9,7 @@ import numpy as np
 from .._checks import check_choice
 from ..experiments.gradients import gradient_decay, rescaled
 
-__all__ = ["draw_gradient_decay", "gradient_explorer", "gradient_decay_grid"]
+__all__ = ["draw_gradient_decay", "gradient_explorer", "gradient_decay_grid", "draw_recall_runs"]
 
 _SYMBOL = {"spectral_radius": r"\rho", "sigma_max": r"\sigma_{\max}"}
 _NAME = {"identity": "linear", "tanh": "tanh"}
@@ -83,3 +83,56 @@ def gradient_decay_grid(W_base, values, input_scales=(0.01, 0.1, 0.3, 1.0, 3.0),
     for ax in axes.ravel()[len(panels):]:
         ax.axis("off")
     return fig
+
+
+def draw_recall_runs(axes, runs, rates, best, chance, smooth=10):
+    """Chapter 4's memory-task figure on three axes, from ``memory.recall_runs`` results.
+
+    ``runs[name, L]`` holds "test" (R, S) accuracies and "loss" (steps, R, S); ``best[name, L]``
+    is the row of the rate chosen on the validation set. Left: test accuracy at the best rate
+    against the delay L. Middle: at the longest delay, accuracy against the learning rate.
+    Right: at the longest delay and the best rate, the training loss (mean over ``smooth``
+    steps). Each line is the mean over seeds; bars and bands go from the worst to the best seed.
+    """
+    names = list(dict.fromkeys(name for name, _ in runs))
+    delays = sorted({L for _, L in runs})
+    longest = delays[-1]
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for number, (name, color) in enumerate(zip(names, colors)):
+        shift = (number - (len(names) - 1) / 2) * 0.04     # side by side, not on top
+        best_runs = np.array([runs[name, L]["test"][best[name, L]] for L in delays])
+        _mean_and_range(axes[0], np.arange(len(delays)) + 2 * shift, best_runs, color, name)
+        _mean_and_range(axes[1], np.array(rates) * (1 + shift), runs[name, longest]["test"],
+                        color, name)
+        loss = runs[name, longest]["loss"][:, best[name, longest]]           # (steps, S)
+        kernel = np.ones(smooth) / smooth
+        smoothed = np.array([np.convolve(seed, kernel, "valid") for seed in loss.T])
+        steps = np.arange(smooth, len(loss) + 1)
+        axes[2].plot(steps, smoothed.mean(axis=0), color=color, label=name)
+        axes[2].fill_between(steps, smoothed.min(axis=0), smoothed.max(axis=0), color=color,
+                             alpha=0.15, linewidth=0)
+    for ax in axes[:2]:
+        ax.axhline(chance, color="0.5", linestyle=":", label=f"chance ({chance:g})")
+        ax.set(ylim=(0, 1.05), ylabel="held-out accuracy (fraction correct)")
+    axes[0].set(title="At each network's best rate", xlabel="delay L (steps)",
+                xticks=range(len(delays)), xticklabels=[str(L) for L in delays],
+                xlim=(-0.5, len(delays) - 0.5))
+    axes[1].set(title=f"L = {longest}: every rate", xlabel="Adagrad learning rate, log scale",
+                xscale="log")
+    axes[1].set_xticks(rates, [f"{rate:g}" for rate in rates])
+    axes[1].minorticks_off()
+    axes[2].axhline(np.log(1 / chance), color="0.5", linestyle=":",
+                    label=f"guessing (ln {1 / chance:g})")
+    axes[2].set(title=f"L = {longest}: training loss, best rate", xlabel="training step",
+                ylabel=f"cross-entropy (nats), mean of {smooth} steps",
+                ylim=(0, 2 * np.log(1 / chance)))          # an exploding start goes off the top
+    axes[0].legend(loc="lower left", fontsize=8)
+    axes[2].legend(loc="upper right", fontsize=8)
+    return axes
+
+
+def _mean_and_range(ax, x, accuracies, color, label):
+    """A line through the mean of each row of ``accuracies`` with bars to its min and max."""
+    middle = accuracies.mean(axis=1)
+    ax.errorbar(x, middle, yerr=[middle - accuracies.min(axis=1), accuracies.max(axis=1) - middle],
+                color=color, marker="o", capsize=3, label=label)

@@ -8,9 +8,11 @@ Chapter 3: ``bptt`` (BPTT taken apart: planted bugs, truncation, cost), ``charlm
 model measured in bits per character, count baselines), ``clipping`` (one exploding step),
 ``ngram`` (the interpolated n-gram baseline a sceptic would pick).
 Chapter 4: ``gradients`` (Jacobian products and decay rates), ``cliff`` (Pascanu et al.'s
-one-unit cliff), ``memory`` (the delayed-recall task).
-Chapter 5: ``tasks`` (the generated tasks), ``seq2seq`` (many-to-one losses, the
-encoder–decoder, decoding).
+one-unit cliff), ``memory`` (the delayed-recall task, its held-out split), ``lockstep``
+(many models of one architecture trained at once, with the numbers of training each alone).
+Chapter 5: ``tasks`` (the generated tasks, held-out splits of unseen items), ``seq2seq``
+(many-to-one losses, the encoder–decoder, decoding), ``baselines`` (bag of words and
+logistic regression, lookup taggers, n-grams, nearest neighbour).
 
 Import a module by its path: ``from lamassu_course.experiments.memory import ...``.
 """

@@ -21,7 +21,7 @@ from .formulation import (check_count_parameters, check_output_probabilities,
 from .silly import check_contraction_rate, check_fixed_point, check_row_forward
 from .bptt import (check_choose_k, check_clip_by_global_norm, check_dW_hh_two_steps,
                    check_step_backward)
-from .gradients import (check_decay_rate, check_gate, check_gru_step,
+from .gradients import (check_decay_rate, check_gate, check_gru_step, check_transient_growth,
                         check_vanishing_despite_large_sigma)
 from .applications import (check_decoder_inputs, check_last_step_gradient,
                            check_note_frequency, check_one_step_mlp, check_token_accuracy)
@@ -31,7 +31,8 @@ __all__ = ["check_rnn_step", "check_rnn_forward", "check_count_parameters", "che
            "check_contraction_rate",
            "check_step_backward", "check_dW_hh_two_steps", "check_clip_by_global_norm",
            "check_choose_k",
-           "check_decay_rate", "check_vanishing_despite_large_sigma", "check_gate",
+           "check_decay_rate", "check_vanishing_despite_large_sigma", "check_transient_growth",
+           "check_gate",
            "check_gru_step",
            "check_one_step_mlp", "check_note_frequency", "check_last_step_gradient",
            "check_token_accuracy", "check_decoder_inputs"]

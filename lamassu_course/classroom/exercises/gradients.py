@@ -8,8 +8,8 @@ from ...init import orthogonal, scaled_normal, spectral_radius
 from ...layers import hidden_step
 from ._runner import fail as _fail, make_cases as _cases, run_check as _run
 
-__all__ = ["check_decay_rate", "check_vanishing_despite_large_sigma", "check_gate",
-           "check_gru_step"]
+__all__ = ["check_decay_rate", "check_vanishing_despite_large_sigma", "check_transient_growth",
+           "check_gate", "check_gru_step"]
 
 
 # ---------------------------------------------------------------- the decay rate
@@ -76,23 +76,9 @@ def check_vanishing_despite_large_sigma(W_hh):
     sequence's ||dL_T/dh_0|| is below 1e-3 ||dL_T/dh_T||.
     """
     name = "check_vanishing_despite_large_sigma"
-    if W_hh is None:
-        return _fail(name, "not written yet: set your answer to a matrix (H, H) in place of None")
-    if callable(W_hh):
-        return _fail(name, "expected a matrix (a 2-D array), not a function: pass the matrix itself")
-    try:
-        W = np.asarray(W_hh)
-    except Exception as error:  # a ragged list, say
-        return _fail(name, f"could not make an array of it: {error}")
-    if W.dtype.kind == "c":
-        return _fail(name, "W_hh is complex; expected a real matrix")
-    if W.dtype.kind not in "biuf":
-        return _fail(name, f"W_hh has dtype {W.dtype}; expected a real matrix of numbers")
-    if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
-        return _fail(name, f"W_hh has shape {W.shape}; expected a square matrix (H, H)")
-    W = W.astype(float)
-    if not np.all(np.isfinite(W)):
-        return _fail(name, "W_hh holds NaN or infinite values")
+    W, problem = _as_matrix("W_hh", W_hh)
+    if problem:
+        return _fail(name, problem)
     sigma, rho = float(np.linalg.norm(W, 2)), spectral_radius(W)
     if sigma <= 1:
         return _fail(name, f"sigma_max(W_hh) = {sigma:.3g} <= 1: then ||dh_T/dh_t|| <= "
@@ -110,6 +96,70 @@ def check_vanishing_despite_large_sigma(W_hh):
     left = "none" if kept == 0 else f"at most {kept:.2g}"
     print(f"✓ {name}: sigma_max = {sigma:.3g}, rho = {rho:.3g}\n"
           f"   {left} of the gradient reaches h_0 after {STEPS} steps\n   ({why})")
+    return True
+
+
+def _as_matrix(name, W_hh):
+    """W_hh as a float square matrix, or a message saying what is wrong with it."""
+    if W_hh is None:
+        return None, "not written yet: set your answer to a matrix (H, H) in place of None"
+    if callable(W_hh):
+        return None, "expected a matrix (a 2-D array), not a function: pass the matrix itself"
+    try:
+        W = np.asarray(W_hh)
+    except Exception as error:  # a ragged list, say
+        return None, f"could not make an array of it: {error}"
+    if W.dtype.kind == "c":
+        return None, "W_hh is complex; expected a real matrix"
+    if W.dtype.kind not in "biuf":
+        return None, f"W_hh has dtype {W.dtype}; expected a real matrix of numbers"
+    if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
+        return None, f"W_hh has shape {W.shape}; expected a square matrix (H, H)"
+    W = W.astype(float)
+    if not np.all(np.isfinite(W)):
+        return None, "W_hh holds NaN or infinite values"
+    return W, None
+
+
+GROWTH, GONE = 2.0, 1e-3
+
+
+def check_transient_growth(W_hh):
+    """Check the harder version: a matrix ``W_hh`` whose gradient, in the *linear* network
+    h_t = W_hh h_{t-1} + x_t, first grows and then vanishes. The check computes
+    ||(W_hh^T)^k||, the most that k steps back can multiply a gradient by, and passes when it
+    exceeds 2 for some k and is below 1e-3 at k = 100. This needs rho < 1 < sigma_max, which
+    only a non-normal matrix has (for a normal one, ||W^k|| = rho^k)."""
+    name = "check_transient_growth"
+    W, problem = _as_matrix("W_hh", W_hh)
+    if problem:
+        return _fail(name, problem)
+    sigma, rho = float(np.linalg.norm(W, 2)), spectral_radius(W)
+    norms, power = [1.0], np.eye(len(W))
+    for _ in range(STEPS):
+        power = power @ W.T
+        norms.append(float(np.linalg.norm(power, 2)))
+    peak = int(np.argmax(norms))
+    if not norms[-1] < GONE:
+        why = (f"rho = {rho:.3g} >= 1, so in the linear network this gradient never "
+               "vanishes (where it vanishes under tanh, as with 3 I, that is tanh's "
+               "saturation, the first reason); here it must vanish without tanh"
+               if rho >= 1 else
+               f"rho = {rho:.3g} < 1, but after {STEPS} steps the gradient can still be "
+               f"{norms[-1]:.3g} times its size (needs < {GONE:g}): decay this slow needs "
+               "rho further below 1")
+        return _fail(name, why)
+    if not norms[peak] > GROWTH:
+        normal = np.allclose(W @ W.T, W.T @ W, atol=1e-12 * max(1.0, sigma ** 2))
+        why = (f"W_hh is normal (W W^T = W^T W), so ||W^k|| = rho^k = {rho:.3g}^k only "
+               "shrinks: the growth needs a non-normal matrix (say, upper triangular)"
+               if normal else
+               f"the gradient grows by at most {norms[peak]:.3g} times (needs > {GROWTH:g}): "
+               "make the off-diagonal coupling stronger, so that sigma_max is larger")
+        return _fail(name, why)
+    print(f"✓ {name}: sigma_max = {sigma:.3g}, rho = {rho:.3g}\n"
+          f"   the gradient grows up to {norms[peak]:.3g} times at k = {peak} steps back,\n"
+          f"   then falls below {GONE:g} by k = {STEPS}, in the linear network")
     return True
 
 
