@@ -28,16 +28,44 @@ def rho(M):
     return float(np.max(np.abs(np.linalg.eigvals(M))))
 
 
-def iterate(W_hh, W_hx, b_h, x, tol=1e-10, max_steps=10_000, give_up=RuntimeError):
-    """A student's fixed-point loop; give_up=None returns the last state instead of raising."""
-    h = np.zeros(len(b_h))
-    for _ in range(max_steps):
+def iterate(W_hh, W_hx, b_h, x, tol=1e-10, max_steps=10_000, give_up=RuntimeError, start=0.0,
+            change=lambda d: np.max(np.abs(d)), steps=None, return_old=False):
+    """A student's fixed-point loop; give_up=None returns the last state instead of raising.
+
+    The mistakes a reader can make: another start, another measure of the change (the 2-norm),
+    a number of steps of one's own (steps=lambda max_steps: 1000), the state before the last."""
+    h = np.full(len(b_h), start)
+    for _ in range(max_steps if steps is None else steps(max_steps)):
         h, h_old = tanh(W_hh @ h + W_hx @ x + b_h), h
-        if np.max(np.abs(h - h_old)) < tol:
-            return h
+        if change(h - h_old) < tol:
+            return h_old if return_old else h
     if give_up is None:
         return h
     raise give_up("no fixed point: the state may be cycling")
+
+
+def iterate_while(W_hh, W_hx, b_h, x, tol=1e-10, max_steps=10_000):
+    """A right answer written another way: a while loop with a counter and a loop over units."""
+    h, step = np.zeros(len(b_h)), 0
+    while step < max_steps:
+        step += 1
+        h_new = np.empty_like(h)
+        for i in range(len(h)):
+            h_new[i] = np.tanh(W_hh[i] @ h + W_hx[i] @ x + b_h[i])
+        if np.abs(h_new - h).max() < tol:
+            return h_new
+        h = h_new
+    raise RuntimeError(f"not settled after {max_steps} steps")
+
+
+def softmax_shifted(shift):
+    """A softmax that subtracts something other than each row's maximum (an overflow mistake)."""
+    def answer(h, W_yh, b_y):
+        z = h @ W_yh.T + b_y
+        e = np.exp(z - {"min": z.min(axis=1, keepdims=True), "mean": z.mean(axis=1, keepdims=True),
+                        "global": z.max()}[shift])
+        return e / e.sum(axis=1, keepdims=True)
+    return answer
 
 
 def loop_forever(W_hh, W_hx, b_h, x, tol=1e-10, max_steps=10_000):
@@ -80,10 +108,12 @@ RIGHT = [
     (check_rnn_step, lambda x, h, W_hx, W_hh, b: tanh(x @ W_hx.T + h @ W_hh.T + b), 6),
     (check_rnn_forward, rnn_forward, 4),
     (check_count_parameters, lambda D, H, K: H * D + H * H + K * H + H + K, 5),
-    (check_output_probabilities, lambda h, W_yh, b_y: softmax_rows(h @ W_yh.T + b_y), 6),
+    (check_output_probabilities, lambda h, W_yh, b_y: softmax_rows(h @ W_yh.T + b_y), 9),
     (check_tanh_derivative, lambda a: 1 - tanh(a) ** 2, 4),
     (check_row_forward, row_forward, 5),
-    (check_fixed_point, iterate, 7),
+    (check_fixed_point, iterate, 8),
+    (check_fixed_point, iterate_while, 8),
+    (check_fixed_point, lambda *args: iterate(*args, return_old=True), 8),  # the state before: fine
     (check_contraction_rate, lambda W_hh, h: rho(np.diag(1 - h ** 2) @ W_hh), 5),
     (check_contraction_rate, lambda W_hh, h: rho(W_hh @ np.diag(1 - h ** 2)), 5),  # same eigenvalues
 ]
@@ -150,11 +180,29 @@ WRONG = [
      "W_hh is transposed"),
     (check_output_probabilities, lambda h, W, b: (lambda e: e / e.sum(1, keepdims=True))(
         np.exp(h @ W.T + b)), "overflow"),
+    (check_output_probabilities, softmax_shifted("min"), "you subtracted each row's minimum"),
+    (check_output_probabilities, softmax_shifted("mean"), "you subtracted each row's mean"),
+    (check_output_probabilities, softmax_shifted("global"),
+     "you subtracted the largest score of the whole batch"),
     (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol, max_steps: tanh(W_hx @ x + b_h), "one step only"),
     (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol, max_steps: iterate(W_hh.T, W_hx, b_h, x),
      "looks like W_hh is transposed"),
     (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol, max_steps: iterate(W_hh, W_hx, b_h, x, tol=1e-5),
-     "stopped too early"),
+     "steps early: keep iterating until the largest absolute change is below the tol argument"),
+    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol, max_steps: iterate(W_hh, W_hx, b_h, x, 1e-10),
+     "steps late: stop at the first step whose largest absolute change"),   # tol ignored
+    (check_fixed_point, lambda *args: iterate(*args, change=np.linalg.norm),
+     "the 2-norm of the change is larger than its largest entry"),
+    (check_fixed_point, lambda *args: iterate(*args, start=0.3),
+     "start the iteration from h = np.zeros(H)"),
+    (check_fixed_point, lambda *args: iterate(*args, start=0.3, change=np.linalg.norm),
+     "start the iteration from h = np.zeros(H)"),
+    (check_fixed_point, lambda *args: iterate(*args, steps=lambda max_steps: 1000),
+     "raised RuntimeError after about 1000 steps, but max_steps=100"),
+    (check_fixed_point, lambda *args: iterate(*args, steps=lambda max_steps: 15 * max_steps),
+     "raised RuntimeError after about 1500 steps, but max_steps=100"),
+    (check_fixed_point, lambda *args: iterate(*args, steps=lambda max_steps: max_steps // 2),
+     "raised RuntimeError after about 50 steps, before max_steps=100 steps had passed"),
     (check_fixed_point, lambda *args: iterate(*args) + 0.05, "not a fixed point: the residual"),
     (check_fixed_point, loop_forever,
      "still running after 2000 steps, 20 * max_steps (max_steps=100), on a network whose state "
@@ -287,13 +335,42 @@ def test_fixed_point_cases_settle_in_time_and_the_cycling_case_never_settles():
     from lamassu_course.classroom.exercises import silly
     steps = [silly._iterate(**case)[1] for case in silly._settling_cases()]
     assert all(n is not None and n <= silly.SETTLING_MAX_STEPS // 3 for n in steps), steps
-    assert 500 < steps[-1], f"the slow case settles in {steps[-1]} steps; a cap of 500 must fail it"
+    assert 500 < steps[-2], f"the slow case settles in {steps[-2]} steps; a cap of 500 must fail it"
     case = silly._cycling_case(np.random.default_rng(1011), 3, 2)
     h, settled = silly._iterate(**case | {"max_steps": 10_000})
     assert settled is None, f"the cycling case settled after {settled} steps"
     h1 = silly._map(h, **silly._weights(case))
     h2 = silly._map(h1, **silly._weights(case))
     assert np.abs(h1 - h).max() > 1 and np.allclose(h2, h, atol=1e-12), "expected a 2-cycle"
+
+
+def test_fixed_point_cases_stop_at_a_step_that_rounding_cannot_move():
+    """The check compares the answer with the state where the reference stops: the change there
+    is below tol, and the step before above it, each by a margin far above rounding."""
+    from lamassu_course.classroom.exercises import silly
+    for number, case in enumerate(silly._settling_cases(), 1):
+        states, n = silly._path(**case)
+        change = np.max(np.abs(np.diff(states, axis=0)), axis=1) / case["tol"]
+        assert change[n - 1] < 1 - 1e-3 and change[n - 2] > 1 + 1e-4, (number, change[n - 2:n])
+
+
+def test_two_fixed_points_case_has_two_attractors_told_apart_by_the_start():
+    from lamassu_course.classroom.exercises import silly
+    case = silly._settling_cases()[-1]
+    from_zero = iterate(**case)
+    from_elsewhere = iterate(**case, start=0.3)
+    assert np.all(from_zero < -0.5) and np.all(from_elsewhere > 0.5), (from_zero, from_elsewhere)
+    for h in (from_zero, from_elsewhere):
+        assert silly._residual(h, case) < 1e-5, "both are fixed points (to within tol)"
+
+
+def test_fixed_point_counts_the_steps_of_the_answers_loop():
+    from lamassu_course.classroom.exercises import silly
+    case = silly._cycling_case(np.random.default_rng(1011), 3, 2)
+    for answer in (iterate, iterate_while):
+        outcome = silly._guarded(answer)(*case.values())
+        assert outcome.what == "gave up" and abs(outcome.steps - case["max_steps"]) <= 1, (
+            answer.__name__, outcome.what, outcome.steps)
 
 
 def test_fixed_point_guard_stops_quickly_and_restores_the_trace_function(capsys):

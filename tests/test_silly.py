@@ -64,3 +64,51 @@ def test_forward_prop_is_the_seed_formula(seeded):
                                    err_msg=f"forward_prop, call {step + 1}")
         np.testing.assert_allclose(net.hidden_state, h, rtol=1e-14, atol=1e-14,
                                    err_msg=f"hidden_state after call {step + 1}")
+
+
+# -- Chapter 2's measurements on the seed's class and on random networks ------------------------
+
+from lamassu_course.classroom.silly import (  # noqa: E402
+    SETTLED_BELOW, classify_run, seed_forward_outcome, settling_census)
+
+
+@pytest.mark.parametrize("B, D, H, K", [(3, 3, 3, 3), (3, 7, 3, 3), (4, 2, 4, 4), (2, 3, 3, 3),
+                                        (3, 3, 5, 3), (5, 3, 5, 3), (3, 3, 3, 2), (4, 3, 4, 1)])
+def test_seed_code_runs_only_when_batch_hidden_and_output_sizes_agree(B, D, H, K):
+    state = np.random.get_state()
+    outcome = seed_forward_outcome(B, D, H, K, np.random.default_rng(0))
+    runs = B == H and K in (H, 1)
+    assert outcome.startswith("runs") == runs, (B, D, H, K, outcome)
+    if runs:
+        assert outcome == f"runs, y {(K, H)}", outcome
+    else:
+        assert outcome.startswith("ValueError: "), outcome
+    after = np.random.get_state()
+    assert after[0] == state[0] and np.array_equal(after[1], state[1]) and after[2:] == state[2:], (
+        "seed_forward_outcome moved NumPy's global generator")
+
+
+def test_seed_forward_outcome_rejects_a_bad_size():
+    with pytest.raises(ValueError, match=r"H=0; expected a positive int"):
+        seed_forward_outcome(3, 3, 0, 3, np.random.default_rng(0))
+
+
+def test_classify_run_on_runs_whose_answer_is_known():
+    t = np.arange(200)[:, None]
+    settling = 0.5 + 0.8 ** t * np.array([1.0, -1.0])          # change 0.2 * 0.8**(t-1)
+    kind, step = classify_run(settling)
+    first = int(np.flatnonzero(0.2 * 0.8 ** np.arange(200) < SETTLED_BELOW)[0]) + 1
+    assert kind == "settled" and abs(step - first) <= 1, (kind, step, first)
+    assert classify_run(np.zeros((5, 2))) == ("settled", 1)
+    two_cycle = np.where(t % 2 == 0, 0.5, -0.5) * np.ones((1, 3))
+    assert classify_run(two_cycle) == ("period 2", None)
+    three_cycle = np.array([0.1, 0.5, -0.4])[t % 3] * np.ones((1, 3))
+    assert classify_run(three_cycle) == ("other", None)
+    with pytest.raises(ValueError, match=r"hs has shape \(2, 3\)"):
+        classify_run(np.zeros((2, 3)))
+
+
+def test_settling_census_sorts_the_grid_networks():
+    census = settling_census(1.0, [0, 1], steps=600)
+    assert census[0] == ("period 2", None), census       # Chapter 2's grid, middle panel
+    assert census[1][0] == "settled" and census[1][1] < 100, census

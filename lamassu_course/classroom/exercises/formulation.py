@@ -5,7 +5,7 @@ from ...activations import ACTIVATIONS, softmax
 from ...init import scaled_normal
 from ...layers import hidden_forward, hidden_step, output_step
 from ...rnn import VanillaRNN
-from ._runner import make_cases as _cases, run_check as _run
+from ._runner import ATOL, RTOL, make_cases as _cases, run_check as _run
 
 __all__ = ["check_rnn_step", "check_rnn_forward", "check_count_parameters",
            "check_output_probabilities", "check_tanh_derivative"]
@@ -105,6 +105,49 @@ def _probabilities(h_t, W_yh, b_y, activation="softmax"):
     return output_step(h_t, W_yh, b_y, activation)[0]
 
 
+def _overflow_cases(rng):
+    """Four cases with large scores, each overflowing a different wrong shift (in this order):
+    1. every score near 1000 (B = 1): e^z itself overflows, with no shift at all;
+    2. scores near (700, 700, -700) in each row: minus the row's minimum, e^1400 overflows;
+    3. scores near (2000, 0, 0): minus the row's mean, e^1333 overflows;
+    4. two rows, one near +1000 and one near -1000 (B = 2): minus the batch's maximum, the second
+       row's e^-2000 underflows to 0 / 0.
+    Subtracting each row's maximum gets all four right; each wrong shift gets the earlier ones right.
+    """
+    cases = [_output_case(rng, B, 4, 3) for B in (1, 3, 3, 2)]
+    cases[0]["b_y"] = cases[0]["b_y"] + 1000.0
+    cases[1]["b_y"] = cases[1]["b_y"] + np.array([700.0, 700.0, -700.0])
+    cases[2]["b_y"] = cases[2]["b_y"] + np.array([2000.0, 0.0, 0.0])
+    cases[3]["h_t"][:, 0] = [1.0, -1.0]        # rows far apart: the first unit, fully saturated,
+    cases[3]["W_yh"][:, 0] += 1000.0           # gives +1000 to every score of row 0, -1000 of row 1
+    return cases
+
+
+def _shifted_softmax(c, shift):
+    """A softmax that subtracts the wrong number (an overflow mistake): "min", "mean" or "global"."""
+    z = _probabilities(**c, activation="identity")
+    z = z - {"min": z.min(axis=-1, keepdims=True), "mean": z.mean(axis=-1, keepdims=True),
+             "global": z.max()}[shift]
+    with np.errstate(all="ignore"):
+        e = np.exp(z)
+        return e / e.sum(axis=-1, keepdims=True)
+
+
+def _overflows_first(result, case, cases, shift):
+    """True if ``case`` is the first case where this wrong shift overflows, and ``result`` equals
+    it there, NaN for NaN: the cases passed before tell the wrong shifts apart."""
+    first = next(c for c in cases if np.isnan(_shifted_softmax(c, shift)).any())
+    return case is first and _same_with_nan(result, _shifted_softmax(case, shift))
+
+
+def _same_with_nan(result, value):
+    """Equal values, NaN where ``value`` is NaN (how an overflow mistake shows), and some NaN."""
+    result = np.asarray(result, dtype=float)
+    return (result.shape == value.shape and np.isnan(value).any()
+            and np.array_equal(np.isnan(result), np.isnan(value))
+            and np.allclose(result, value, RTOL, ATOL, equal_nan=True))
+
+
 def check_output_probabilities(fn):
     """Check ``fn(h_t, W_yh, b_y) -> softmax(h_t @ W_yh.T + b_y)`` of shape (B, K), each row a
     probability distribution: y_t = softmax(W_yh h_t + b_y) with h_t (B, H), W_yh (K, H), b_y (K,)."""
@@ -119,14 +162,24 @@ def check_output_probabilities(fn):
         (lambda c: _probabilities(**c, activation="sigmoid"),
          "you used a sigmoid: softmax divides e^z by the sum over the row, so the row sums to 1"),
     ]
-    symptoms = [(lambda y, c: not np.all(np.isfinite(y)),
+    symptoms = [(lambda y, c: _overflows_first(y, c, cases, "min"),
+                 "you subtracted each row's minimum: the largest score minus the minimum can still "
+                 "overflow e^z; subtract each row's maximum, so the largest exponent is e^0 = 1"),
+                (lambda y, c: _overflows_first(y, c, cases, "mean"),
+                 "you subtracted each row's mean: a score far above the mean still overflows e^z; "
+                 "subtract each row's maximum, so the largest exponent is e^0 = 1"),
+                (lambda y, c: _overflows_first(y, c, cases, "global"),
+                 "you subtracted the largest score of the whole batch: a row whose scores are all "
+                 "far below it underflows to 0 / 0; subtract each row's own maximum "
+                 "(axis=-1, keepdims=True)"),
+                (lambda y, c: not np.all(np.isfinite(y)),
                  "overflow: e^z is infinite for large scores; subtract each row's maximum "
                  "before exponentiating (it does not change the softmax)"),
                 (lambda y, c: np.shape(y) == (len(c["h_t"]), len(c["b_y"]))
                  and not np.allclose(np.sum(y, axis=-1), 1.0),
                  "the rows do not sum to 1: softmax divides e^z by the sum of e^z over the row")]
-    cases = _cases(_output_case, [(3, 4, 4), (3, 5, 2), (4, 2, 6), (2, 5, 5), (5, 6, 3), (1, 4, 3)])
-    cases[-1]["b_y"] = cases[-1]["b_y"] + 1000.0   # large scores: e^1000 overflows float64
+    cases = _cases(_output_case, [(3, 4, 4), (3, 5, 2), (4, 2, 6), (2, 5, 5), (5, 6, 3)])
+    cases += _overflow_cases(np.random.default_rng(1005))
     return _run("check_output_probabilities", fn, cases, _probabilities, "(B, K)", wrong, symptoms)
 
 

@@ -58,17 +58,25 @@ def check_row_forward(fn):
 
 
 # ---------------------------------------------------------------- fixed points and contraction
-# Exercise 2.2 asks for a RuntimeError when the state has not settled after max_steps steps. A
-# check can only test that on a network whose state never settles, where an answer without a
-# bound (`while True:`) would never return. So every call of the answer runs under a step guard
-# (`_guarded`): a trace function counts the runs of each line of Python the answer executes
-# (NumPy's own lines aside) and, past 20 * max_steps runs of one line, raises `_RanAway` inside
-# the answer. It is a BaseException, so an `except Exception` in the answer's loop cannot swallow
-# it. Unlike signal.alarm, this works in any thread, in a notebook and on Windows, and it stops
-# the answer after a number of steps, not of seconds, whatever the speed of the machine. (It
-# replaces a debugger's trace function while the answer runs, and puts it back after.)
+# Exercise 2.2 asks: iterate h <- tanh(W_hh h + W_hx x + b_h) from h = 0, stop at the first step
+# whose largest absolute change is below tol and return that state, or raise RuntimeError once
+# max_steps steps have passed without it. The check holds an answer to each part of that:
+# - where it stops: the answer must return the state at the step where the reference loop stops
+#   (or the one before it), so a 2-norm test, a tol of its own or another start is caught;
+# - where it starts: one network has two attracting fixed points, and h = 0 leads to one of them;
+# - when it gives up: on a network whose state cycles, the answer must raise after max_steps
+#   steps, not fewer and not more.
+# The last needs the number of steps an answer ran, and a bound on it (an answer without a bound,
+# `while True:`, never returns there). So every call runs under a step guard (`_guarded`): a
+# trace function counts the runs of each line of Python the answer executes (NumPy's own lines
+# aside). The answer's number of steps is the median count over the lines that ran more than
+# twice (the lines of its loop); past 20 * max_steps runs of one line, the guard raises `_RanAway`
+# inside the answer. It is a BaseException, so an `except Exception` in the answer's loop cannot
+# swallow it. Unlike signal.alarm, this works in any thread, in a notebook and on Windows, and it
+# counts steps, not seconds, whatever the speed of the machine. (It replaces a debugger's trace
+# function while the answer runs, and puts it back after.)
 FIXED_POINT_TOL = 1e-10
-SETTLING_MAX_STEPS = 3_000   # the contracting cases; the slow one needs about 950 steps
+SETTLING_MAX_STEPS = 3_000   # the settling cases; the slow one needs about 950 steps
 CYCLING_MAX_STEPS = 100      # the cycling case: the answer must give up after 100 steps
 GUARD_FACTOR = 20            # the guard stops an answer after 20 * max_steps runs of one line
 _NUMPY_DIR = str(Path(np.__file__).parent)
@@ -81,11 +89,17 @@ class _RanAway(BaseException):
 class _Outcome:
     """What a guarded answer did instead of returning an array (shown in a hint, never compared)."""
 
-    def __init__(self, what, detail=""):
-        self.what, self.detail = what, detail
+    def __init__(self, what, detail="", steps=None):
+        self.what, self.detail, self.steps = what, detail, steps
 
     def __repr__(self):
         return f"<{self.what}>"
+
+
+def _loop_steps(counts):
+    """The number of steps of an answer's loop: the median run count of its lines run > 2 times."""
+    looped = sorted(n for n in counts.values() if n > 2)
+    return None if not looped else int(round(float(np.median(looped))))
 
 
 def _guarded(fn):
@@ -93,7 +107,8 @@ def _guarded(fn):
 
     The wrapper's last positional argument is max_steps. It returns fn's result, or an
     ``_Outcome``: "ran away" (still running after GUARD_FACTOR * max_steps runs of one line) or
-    "gave up" (fn raised RuntimeError). Lines of NumPy's own Python code are not counted.
+    "gave up" (fn raised RuntimeError), with ``steps``, the steps its loop ran (``_loop_steps``).
+    Lines of NumPy's own Python code are not counted.
     """
     def run(*args):
         limit = GUARD_FACTOR * args[-1]
@@ -119,7 +134,8 @@ def _guarded(fn):
         except NotImplementedError:       # a RuntimeError too: the stub of the exercise
             raise
         except RuntimeError as error:
-            return _Outcome("gave up", error)
+            sys.settrace(previous)            # before counting, so the count is not traced
+            return _Outcome("gave up", error, _loop_steps(counts))
         finally:
             sys.settrace(previous)
     return run
@@ -139,6 +155,15 @@ def _slow_case(rng, H, D):
                 tol=FIXED_POINT_TOL, max_steps=SETTLING_MAX_STEPS)
 
 
+def _two_fixed_points_case(rng, H, D):
+    """W_hh = 2 I with a small negative drive: two attracting fixed points, near -0.96 and +0.95
+    in every unit. From h = 0 the state goes to the negative one; from h = 0.3 to the positive
+    one. A larger tol (1e-6) also tells an answer that uses tol from one that ignores it."""
+    return dict(W_hh=2.0 * np.eye(H), W_hx=scaled_normal(rng, H, D, 0.01),
+                b_h=np.full(H, -0.1), x=rng.standard_normal(D), tol=1e-6,
+                max_steps=SETTLING_MAX_STEPS)
+
+
 def _cycling_case(rng, H, D):
     """W_hh near -3 I: the fixed point repels (its Jacobian has eigenvalues near -3), and from
     h = 0 the state falls into a cycle of period 2 whose largest change stays near 2."""
@@ -152,14 +177,24 @@ def _map(h, W_hh, W_hx, b_h, x):
     return _step(x[None], h[None], W_hx, W_hh, b_h)[0]
 
 
+def _path(W_hh, W_hx, b_h, x, tol, max_steps, extra=0):
+    """The states h_0 = 0, h_1, ... until the largest change is below tol (step n), then ``extra``
+    steps more. Returns (states, n), n None if max_steps steps pass without settling."""
+    states, n = [np.zeros(len(W_hh))], None
+    for step in range(1, max_steps + 1):
+        states.append(_map(states[-1], W_hh, W_hx, b_h, x))
+        change = np.max(np.abs(states[-1] - states[-2]))
+        if n is None and change < tol:
+            n = step
+        if n is not None and (step >= n + extra or change == 0):   # 0: it moves no more
+            break
+    return np.array(states), n
+
+
 def _iterate(W_hh, W_hx, b_h, x, tol, max_steps):
     """(h, steps): iterate from zeros until the largest change is below tol, or max_steps steps."""
-    h = np.zeros(len(W_hh))
-    for step in range(1, max_steps + 1):
-        h, h_old = _map(h, W_hh, W_hx, b_h, x), h
-        if np.max(np.abs(h - h_old)) < tol:
-            return h, step
-    return h, None
+    states, n = _path(W_hh, W_hx, b_h, x, tol, max_steps)
+    return states[-1], n
 
 
 def _fixed_point(W_hh, W_hx, b_h, x, tol=None, max_steps=None):
@@ -176,22 +211,56 @@ def _weights(c):
 
 
 _FIXED_POINT_CASES = [(4, 3), (5, 2), (3, 3), (6, 4), (2, 5)]
+PATH_ATOL = 1e-12   # how close an answer must be to the reference's last state (or the one before)
 
 
 def _settling_cases():
-    return _cases(_fixed_point_case, _FIXED_POINT_CASES) + [_slow_case(np.random.default_rng(1005), 3, 2)]
+    return (_cases(_fixed_point_case, _FIXED_POINT_CASES)
+            + [_slow_case(np.random.default_rng(1005), 3, 2),
+               _two_fixed_points_case(np.random.default_rng(1006), 3, 2)])
+
+
+def _steps(n):
+    return f"{n} step" + ("" if n == 1 else "s")
+
+
+def _judge_fixed_point(h, c):
+    """None if h is where the reference loop stops (step n) or the state before; else what is wrong."""
+    states, n = _path(**c, extra=5_000)
+    gap = np.max(np.abs(states - h), axis=1)
+    if min(gap[n], gap[n - 1]) <= PATH_ATOL:
+        return None
+    step = int(np.argmin(gap))
+    if gap[step] <= PATH_ATOL and step > n:
+        return (f"stopped {_steps(step - n)} late: stop at the first step whose largest absolute "
+                f"change, np.max(np.abs(h_new - h)), is below the tol argument (here tol={c['tol']:g}; "
+                f"the 2-norm of the change is larger than its largest entry, so it stops later)")
+    if gap[step] <= PATH_ATOL:
+        return (f"stopped {_steps(n - step)} early: keep iterating until the largest absolute "
+                f"change is below the tol argument (here tol={c['tol']:g})")
+    if _residual(h, c) < 1e-8:
+        other = np.max(np.abs(h - _fixed_point(**c))) > 1e-3
+        return ("your state is " + ("a fixed point, but not the one that h = 0 leads to (this "
+                                    "network has two)" if other else
+                                    "near the fixed point, but off the path that starts at h = 0")
+                + ": start the iteration from h = np.zeros(H), the exercise's h = 0")
+    return (f"not a fixed point: the residual ||h - tanh(W_hh h + W_hx x + b_h)|| is "
+            f"{_residual(h, c):.3g}; expected the state where the change first drops below tol")
 
 
 def check_fixed_point(fn):
     """Check ``fn(W_hh, W_hx, b_h, x, tol, max_steps) -> h_star`` of shape (H,), with 1-D vectors:
-    iterate h <- tanh(W_hh @ h + W_hx @ x + b_h) from zeros until the largest change is below tol,
-    and raise RuntimeError if max_steps steps pass without that.
+    iterate h <- tanh(W_hh @ h + W_hx @ x + b_h) from h = 0 until the largest absolute change
+    np.max(np.abs(h_new - h)) is below tol, and return that state; raise RuntimeError if max_steps
+    steps pass without that.
 
-    Six networks settle (one slowly, in about 950 steps; max_steps=3000): each passes when the
-    residual ||h_star - tanh(W_hh h_star + W_hx x + b_h)|| is below 1e-8. Then one network's state
-    cycles forever (max_steps=100): the answer must raise RuntimeError. An answer still running
-    after 20 * max_steps runs of one of its lines is stopped (see ``_guarded``), so a loop without
-    a bound gets a hint instead of hanging the notebook.
+    Seven networks settle (max_steps=3000): five contractions, a slow one (about 950 steps) and
+    one with two fixed points (tol=1e-6). Each passes when the answer returns the state where the
+    reference loop stops, or the one before it (within 1e-12). Then one network's state cycles
+    forever (max_steps=100): the answer must raise RuntimeError after max_steps steps (its loop
+    counted by the step guard, one step of slack). An answer still running after 20 * max_steps
+    runs of one of its lines is stopped (see ``_guarded``), so a loop without a bound gets a hint
+    instead of hanging the notebook.
     """
     name = "check_fixed_point"
     if not callable(fn):
@@ -200,7 +269,7 @@ def check_fixed_point(fn):
     wrong = [
         (lambda c: _map(np.zeros(len(c["W_hh"])), **_weights(c)),
          "one step only: you returned tanh(W_hx @ x + b_h); repeat the step until h stops changing"),
-        (lambda c: _fixed_point(**c | {"W_hh": c["W_hh"].T}),
+        (lambda c: _iterate(**c | {"W_hh": c["W_hh"].T})[0],
          "looks like W_hh is transposed: with column vectors the recurrent term is W_hh @ h"),
     ]
     symptoms = [
@@ -210,39 +279,50 @@ def check_fixed_point(fn):
         (lambda h, c: isinstance(h, _Outcome) and h.what == "gave up",
          "your function raised RuntimeError on a network whose state settles in fewer than "
          "max_steps steps: give up only after max_steps steps (use the max_steps argument)"),
-        (lambda h, c: 1e-8 <= _residual(h, c) < 1e-3,
-         "stopped too early: keep iterating until the change is below tol (1e-10)"),
     ]
-    judge = lambda h, c: (None if _residual(h, c) < 1e-8 else  # noqa: E731
-                          f"not a fixed point: the residual ||h - tanh(W_hh h + W_hx x + b_h)|| is "
-                          f"{_residual(h, c):.3g}; expected below 1e-8")
     cases = _settling_cases()
     quiet = io.StringIO()
     with contextlib.redirect_stdout(quiet):   # one line in all: the runner's pass line waits
-        settled = _run(name, answer, cases, _fixed_point, "(H,)", wrong, symptoms, judge)
+        settled = _run(name, answer, cases, _fixed_point, "(H,)", wrong, symptoms,
+                       _judge_fixed_point)
     if not settled:
         print(quiet.getvalue(), end="")
         return False
+    return _check_gives_up(name, answer, len(cases) + 1)
+
+
+def _check_gives_up(name, answer, number):
+    """The last case: a network whose state cycles; the answer must raise after max_steps steps."""
     case = _cycling_case(np.random.default_rng(1011), 3, 2)
     shapes = ", ".join(f"{k} {np.shape(v)}" if isinstance(v, np.ndarray) else f"{k}={v!r}"
                        for k, v in case.items())
-    where = f"case {len(cases) + 1}, the last: a network whose state cycles, inputs {shapes}"
+    where = f"case {number}, the last: a network whose state cycles, inputs {shapes}"
+    max_steps = case["max_steps"]
     try:
         with np.errstate(all="ignore"):
             result = answer(*[np.copy(v) if isinstance(v, np.ndarray) else v for v in case.values()])
     except Exception as error:
         return _fail(name, f"your function raised {type(error).__name__}: {error}; when the state "
                      f"has not settled after max_steps steps, raise RuntimeError", where)
-    if isinstance(result, _Outcome) and result.what == "gave up":
-        print(f"✓ {name}: correct on {len(cases) + 1} cases")
-        return True
-    if isinstance(result, _Outcome):
+    if not isinstance(result, _Outcome):
+        return _fail(name, "returned a state for a network that never settles (its state cycles): "
+                     "after max_steps steps without settling, raise RuntimeError instead", where)
+    if result.what == "ran away":
         return _fail(name, f"your function was still running after {result.detail} steps, "
-                     f"20 * max_steps (max_steps={CYCLING_MAX_STEPS}), on a network whose state "
+                     f"20 * max_steps (max_steps={max_steps}), on a network whose state "
                      f"never settles: stop after max_steps steps and raise RuntimeError (a loop "
                      f"without a bound, or one that ignores max_steps, never ends here)", where)
-    return _fail(name, "returned a state for a network that never settles (its state cycles): "
-                 "after max_steps steps without settling, raise RuntimeError instead", where)
+    steps = result.steps
+    if steps is not None and steps > max_steps + 1:
+        return _fail(name, f"your function raised RuntimeError after about {steps} steps, but "
+                     f"max_steps={max_steps}: give up after max_steps steps (loop over "
+                     f"range(max_steps), not a number of your own)", where)
+    if steps is not None and steps < max_steps - 1:
+        return _fail(name, f"your function raised RuntimeError after about {steps} steps, before "
+                     f"max_steps={max_steps} steps had passed: give up only after max_steps steps",
+                     where)
+    print(f"✓ {name}: correct on {number} cases")
+    return True
 
 
 def _jacobian(W_hh, h_star):
