@@ -34,6 +34,11 @@ KNOWN_CONSOLE_ERRORS = {
 }
 
 
+# A reader's first visit: empty browser storage and no light/dark preference, so the theme
+# starts in its default mode ("auto", which is light without a preference).
+FIRST_VISIT = "first visit"
+
+
 def toc_pages():
     """The pages of `_toc.yml`, in reading order, as paths of the built site."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
@@ -90,11 +95,15 @@ class Visit:
 
     def __init__(self, browser, base_url, mode="light", size=(1280, 1000)):
         self.base_url = base_url
+        first_visit = mode == FIRST_VISIT
         self.context = browser.new_context(viewport={"width": size[0], "height": size[1]},
-                                           color_scheme=mode)
-        # The theme reads the reader's choice from localStorage before it paints.
-        self.context.add_init_script(
-            f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
+                                           color_scheme="no-preference" if first_visit else mode)
+        # The theme reads the reader's choice from localStorage before it paints. A first
+        # visit has none (and no colour-scheme preference): the theme must fall back to its
+        # default mode without a console error.
+        if not first_visit:
+            self.context.add_init_script(
+                f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
         self.outside, self.console_errors, self.failed = [], [], []
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
@@ -261,7 +270,7 @@ def test_heading_problems_finds_skips_and_extra_titles():
     assert heading_problems([(1, "a"), (1, "b")]) == ["2 h1 headings"]
 
 
-@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("mode", ["light", "dark", FIRST_VISIT])
 @pytest.mark.parametrize("path", PAGES)
 def test_page(visit, site, path, mode, request):
     visiting = visit(mode)
@@ -270,14 +279,15 @@ def test_page(visit, site, path, mode, request):
     images = page.evaluate(IMAGES_JS)
     shots = request.config.getoption("--screenshots")
     if shots:
-        target = Path(shots) / f"{path.replace('/', '_')[:-5]}-{mode}.png"
+        target = Path(shots) / f"{path.replace('/', '_')[:-5]}-{mode.replace(' ', '-')}.png"
         target.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(target), full_page=True)
 
     assert not visiting.outside, f"{path} requests outside 127.0.0.1: {visiting.outside}"
     assert not visiting.console_errors, f"{path}: console errors {visiting.console_errors}"
     assert not visiting.failed, f"{path}: failed requests {visiting.failed}"
-    assert layout["theme"] == mode, f"{path}: theme is {layout['theme']!r}, not {mode!r}"
+    expected = "light" if mode == FIRST_VISIT else mode
+    assert layout["theme"] == expected, f"{path}: theme is {layout['theme']!r}, not {expected!r}"
 
     untypeset = page.evaluate(UNTYPESET_JS)
     assert not untypeset, f"{path}: TeX left untypeset: {untypeset}"
