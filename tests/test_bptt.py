@@ -11,6 +11,7 @@ from lamassu_course import (VanillaRNN, numerical_gradients, relative_error,  # 
                             softmax_cross_entropy)
 from lamassu_course.classroom.plots import draw_truncated  # noqa: E402
 from lamassu_course.experiments.bptt import (BUGS, backward_with_bug, bptt_cost,  # noqa: E402
+                                 bptt_flops, forward_backward_seconds,
                                  truncated_gradients)
 
 TOLERANCE = 1e-7
@@ -137,6 +138,44 @@ def test_bptt_cost_counts_the_stored_arrays():
     assert seconds > 0
     with pytest.raises(ValueError, match="T is 0"):
         bptt_cost(rnn, 0)
+
+
+# ---------------------------------------------------------------- bptt_flops, timing
+def test_bptt_flops_by_hand():
+    forward, backward = bptt_flops(T=2, B=3, D=4, H=5, K=6)
+    # per row and step: W_hx x (5*4) + W_hh h (5*5) + W_yh h (6*5) = 75; 6 rows -> 450
+    assert sum(forward.values()) == 450
+    assert forward == {"W_hx x_t": 120, "W_hh h_(t-1)": 150, "W_yh h_t": 180}
+    assert backward["dW_hh"] == backward["W_hh^T da_t"] == 150
+    assert backward["dW_yh"] == backward["W_yh^T dy_t"] == 180
+    assert backward["dW_hx"] == backward["W_hx^T da_t (dx_t)"] == 120
+
+
+@pytest.mark.parametrize("sizes", [(1, 1, 1, 1, 1), (25, 32, 72, 100, 72), (7, 2, 3, 11, 5)])
+def test_the_backward_pass_does_twice_the_products(sizes):
+    forward, backward = bptt_flops(*sizes)
+    assert sum(backward.values()) == 2 * sum(forward.values())
+
+
+def test_bptt_flops_and_timing_refuse_bad_sizes():
+    with pytest.raises(ValueError, match="H is 0"):
+        bptt_flops(1, 1, 1, 0, 1)
+    with pytest.raises(ValueError, match="T is 2.5"):
+        bptt_flops(2.5, 1, 1, 1, 1)
+    rnn = VanillaRNN(3, 4, 3, seed=0)
+    with pytest.raises(ValueError, match="repeats is 0"):
+        forward_backward_seconds(rnn, 5, repeats=0)
+    with pytest.raises(ValueError, match="T is 0"):
+        forward_backward_seconds(rnn, 0)
+
+
+def test_forward_backward_seconds_are_positive_and_leave_the_weights():
+    rnn = VanillaRNN(3, 4, 3, seed=0, dtype=np.float32)
+    before = {name: value.copy() for name, value in rnn.params.items()}
+    forward, backward = forward_backward_seconds(rnn, 5, batch_size=2, repeats=2)
+    assert forward > 0 and backward > 0
+    for name, value in rnn.params.items():
+        np.testing.assert_array_equal(value, before[name])
 
 
 # ---------------------------------------------------------------- draw_truncated

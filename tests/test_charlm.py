@@ -5,8 +5,9 @@ import pytest
 
 from lamassu_course import (SGD, Adagrad, CharVocab, VanillaRNN, global_norm, one_hot,
                             softmax_cross_entropy, train_tbptt)
-from lamassu_course.experiments.charlm import BITS_PER_NAT, Monitor, bigram_nats, nats_per_char, unigram_nats
-from lamassu_course.experiments.clipping import loss_along, run_until_spike
+from lamassu_course.experiments.charlm import (BITS_PER_NAT, Monitor, bigram_nats, nats_per_char,
+                                              rate_grid, unigram_nats, word_set, word_share)
+from lamassu_course.experiments.clipping import StepRecorder, loss_along, run_until_spike
 
 
 def _stream(seed, n=200, V=6):
@@ -161,3 +162,85 @@ def test_loss_along_starts_at_the_loss_and_falls_at_the_gradient_rate():
     with pytest.raises(ValueError, match="all zeros"):
         loss_along(rnn, spike["xs"], spike["targets"],
                    {n: 0 * g for n, g in spike["grads"].items()}, [1.0])
+
+
+# ---------------------------------------------------------------- StepRecorder
+def test_step_recorder_measures_sgd_steps():
+    rnn = VanillaRNN(4, 5, 4, seed=0)
+    recorder = StepRecorder(SGD(rnn.params, lr=0.1))
+    grads = {name: np.ones_like(value) for name, value in rnn.params.items()}
+    before = {name: value.copy() for name, value in rnn.params.items()}
+    recorder.step(grads)
+    # SGD: Delta = -lr g, so the step is lr ||g|| long and every weight moves by lr
+    assert recorder.lengths == [pytest.approx(0.1 * np.sqrt(rnn.num_parameters()))]
+    assert recorder.largest == [pytest.approx(0.1)]
+    for name, value in rnn.params.items():
+        np.testing.assert_allclose(value, before[name] - 0.1)
+
+
+def test_adagrad_moves_no_weight_more_than_lr_but_its_step_can_be_long():
+    ids = _stream(3, n=400)
+    rnn = VanillaRNN(6, 8, 6, seed=0)
+    recorder = StepRecorder(Adagrad(rnn.params, lr=0.05))
+    train_tbptt(rnn, ids, window=10, batch_size=4, optimizer=recorder, progress=False,
+                clip_value=5.0)
+    assert len(recorder.lengths) == len(recorder.largest) == 10
+    assert max(recorder.largest) <= 0.05 * (1 + 1e-9)
+    # the first update moves every weight with a gradient by almost exactly lr
+    assert recorder.lengths[0] > 0.05 * np.sqrt(rnn.num_parameters() / 2)
+    assert np.median(recorder.lengths[5:]) < recorder.lengths[0] / 2
+    with pytest.raises(ValueError, match="expected an object with .params"):
+        StepRecorder("sgd")
+
+
+# ---------------------------------------------------------------- rate_grid
+def test_rate_grid_is_the_loss_after_the_same_updates():
+    ids = _stream(4, n=1000)
+    new_model = lambda seed: VanillaRNN(6, 5, 6, seed=seed)      # noqa: E731
+    make = lambda params, lr: SGD(params, lr=lr)                 # noqa: E731
+    grid = rate_grid(new_model, make, (0.05, 0.2), (0, 1), ids[:800], ids[800:], updates=3,
+                     window=10, batch_size=4, clip_norm=5.0)
+    assert grid.shape == (2, 2)
+    twin = new_model(1)                                          # rate 0.2, seed 1, by hand
+    history = train_tbptt(twin, ids[:3 * 10 * 4 + 1], window=10, batch_size=4,
+                          optimizer=SGD(twin.params, lr=0.2), progress=False, clip_norm=5.0)
+    assert len(history["loss"]) == 3
+    assert grid[1, 1] == pytest.approx(nats_per_char(twin, ids[800:]), rel=1e-12)
+
+
+def test_rate_grid_counts_a_diverged_run_as_inf_and_refuses_bad_input():
+    ids = _stream(5, n=1000)
+    new_model = lambda seed: VanillaRNN(6, 5, 6, seed=seed)      # noqa: E731
+    make = lambda params, lr: SGD(params, lr=lr)                 # noqa: E731
+    grid = rate_grid(new_model, make, (1e308,), (0,), ids, ids, updates=5, window=10,
+                     batch_size=4)
+    assert grid[0, 0] == np.inf
+    with pytest.raises(ValueError, match="updates is 0"):
+        rate_grid(new_model, make, (0.1,), (0,), ids, ids, updates=0)
+    with pytest.raises(ValueError, match="need 4001 characters"):
+        rate_grid(new_model, make, (0.1,), (0,), ids, ids, updates=100, window=10,
+                  batch_size=4)
+    with pytest.raises(ValueError, match="at least one value"):
+        rate_grid(new_model, make, (), (0,), ids, ids, updates=1)
+    with pytest.raises(ValueError, match="lr is -1"):      # not a divergence: raised
+        rate_grid(new_model, make, (-1,), (0,), ids, ids, updates=1, window=10, batch_size=4)
+
+
+# ---------------------------------------------------------------- words of a sample
+def test_word_share_counts_known_words():
+    known = word_set("The cat sat, on THE mat.")
+    assert known == {"the", "cat", "sat", "on", "mat"}
+    assert word_share("the dog sat", known) == pytest.approx(2 / 3)
+    assert word_share("Cat! ... mat?", known) == 1.0
+    assert word_share("123 !!", known) == 0.0
+
+
+def test_monitor_streams_reach_nats_per_char():
+    text = "the cat sat on the mat. " * 20
+    vocab = CharVocab(text)
+    ids = vocab.encode(text)
+    rnn = VanillaRNN(vocab.size, 8, vocab.size, seed=0)
+    monitor = Monitor(vocab, ids[:200], ids[200:], every=1, streams=4)
+    monitor(0, rnn)
+    assert monitor.heldout[0] == pytest.approx(nats_per_char(rnn, ids[200:], 4), rel=1e-12)
+    assert monitor.heldout[0] != pytest.approx(nats_per_char(rnn, ids[200:], 16), rel=1e-6)

@@ -9,7 +9,9 @@ import pytest
 from lamassu_course.classroom import exercises
 from lamassu_course.experiments.bptt import truncated_gradients
 from lamassu_course.classroom.exercises import (check_choose_k, check_clip_by_global_norm,
-                                      check_dW_hh_two_steps, check_step_backward)
+                                      check_dW_hh_two_steps, check_step_backward,
+                                      check_truncated_dW_hh)
+from lamassu_course.losses import softmax_cross_entropy
 from lamassu_course.classroom.exercises.bptt import TWO_STEPS
 
 tanh = np.tanh
@@ -51,6 +53,25 @@ def clip(grads, max_norm, per_array=False, after=False, always=False, squared=Fa
     return out, norm
 
 
+def truncated(rnn, xs, targets, k, carry_state=True, carry_grad=False, length=None, stop=None,
+              only_last=False, mean=False):
+    """A student's truncated BPTT, with one misunderstanding switched on at a time."""
+    length = k if length is None else length
+    starts = list(range(0, len(xs) if stop is None else stop(len(xs), k), k))
+    if only_last:
+        starts = starts[-1:]
+    h, windows = None, []
+    for s in starts:
+        ys, hs = rnn.forward(xs[s:s + length], h if carry_state else None)
+        windows.append((xs[s:s + length], hs, softmax_cross_entropy(ys, targets[s:s + length])[1]))
+        h = hs[-1]
+    dW_hh, dh = 0.0, None
+    for xs_k, hs, dys in reversed(windows):          # last window first
+        grads = rnn.backward(xs_k, hs, dys, dh_last=dh if carry_grad else None)
+        dW_hh, dh = dW_hh + grads["W_hh"], grads["h0"]
+    return dW_hh / len(windows) if mean else dW_hh
+
+
 def choose_k(rnn, xs, targets, tol, carry=True, relative=True, which="W_hh", off=0):
     full = truncated_gradients(rnn, xs, targets, len(xs))[1]
     for k in range(1, len(xs) + 1):
@@ -81,6 +102,7 @@ RIGHT = [
     (check_dW_hh_two_steps, two_steps(**TWO_STEPS), 1),
     (check_dW_hh_two_steps, two_steps(**TWO_STEPS).tolist(), 1),
     (check_clip_by_global_norm, clip, 5),
+    (check_truncated_dW_hh, truncated, 4),
     (check_choose_k, choose_k, 4),
 ]
 
@@ -128,6 +150,20 @@ WRONG = [
     (check_clip_by_global_norm, lambda g, m: clip(g, m)[::-1], "the pair is the wrong way round"),
     (check_clip_by_global_norm, lambda g, m: (list(clip(g, m)[0].values()), clip(g, m)[1]),
      "the clipped gradients must be a dict"),
+    (check_truncated_dW_hh, lambda *a: truncated(*a, carry_grad=True), "that is the full BPTT"),
+    (check_truncated_dW_hh, lambda *a: truncated(*a, carry_state=False),
+     "the state restarts from zeros in every window"),
+    (check_truncated_dW_hh, lambda r, x, t, k: truncated(r, x, t, k + 1), "k + 1 steps long"),
+    (check_truncated_dW_hh, lambda r, x, t, k: truncated(r, x, t, k - 1), "k - 1 steps long"),
+    (check_truncated_dW_hh, lambda r, x, t, k: truncated(r, x, t, k, length=k + 1),
+     "your windows overlap by one step"),
+    (check_truncated_dW_hh, lambda *a: truncated(*a, stop=lambda T, k: T - k + 1),
+     "the last, shorter window is missing"),
+    (check_truncated_dW_hh, lambda *a: truncated(*a, only_last=True),
+     "only the last window's gradient"),
+    (check_truncated_dW_hh, lambda *a: truncated(*a, mean=True), "you averaged over the windows"),
+    (check_truncated_dW_hh, lambda r, x, t, k: truncated(r, x, t, k)[:, ::-1],
+     "wrong values"),
     (check_choose_k, lambda *a: choose_k(*a, carry=False), "the state was reset to zero"),
     (check_choose_k, lambda *a: choose_k(*a, relative=False), "tol is relative"),
     (check_choose_k, lambda *a: choose_k(*a, which="all"), "you compared all the parameters"),
@@ -135,7 +171,8 @@ WRONG = [
     (check_choose_k, lambda *a: choose_k(*a, off=-1), "one too small"),
 ]
 
-CHECKS = [check_step_backward, check_dW_hh_two_steps, check_clip_by_global_norm, check_choose_k]
+CHECKS = [check_step_backward, check_dW_hh_two_steps, check_clip_by_global_norm,
+          check_truncated_dW_hh, check_choose_k]
 
 
 def _id(item):

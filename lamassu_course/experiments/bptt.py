@@ -5,6 +5,8 @@
 * ``truncated_gradients``: the gradient that truncated BPTT computes for one sequence, to
   measure how far it is from the full gradient.
 * ``bptt_cost``: the time and memory of one full BPTT over a sequence of T steps.
+* ``bptt_flops`` and ``forward_backward_seconds``: the multiply-adds of the forward and the
+  backward pass, counted product by product, and the time of each, measured.
 
 (The chapter's drawing of truncation is ``classroom.plots.draw_truncated``.)
 
@@ -20,7 +22,8 @@ from .._checks import check_choice, check_shape
 from ..activations import ACTIVATIONS
 from ..losses import softmax_cross_entropy
 
-__all__ = ["BUGS", "backward_with_bug", "truncated_gradients", "bptt_cost"]
+__all__ = ["BUGS", "backward_with_bug", "truncated_gradients", "bptt_cost", "bptt_flops",
+           "forward_backward_seconds"]
 
 BUGS = {
     "no W_hh^T": "drops the term W_hh^T da_{t+1}: dh_t = W_yh^T dy_t only",
@@ -106,3 +109,48 @@ def bptt_cost(rnn, T, batch_size=1, seed=0):
     rnn.backward(xs, hs, dys)
     seconds = time.perf_counter() - start
     return seconds, xs.nbytes + hs.nbytes + ys.nbytes + dys.nbytes
+
+
+def bptt_flops(T, B, D, H, K):
+    """Multiply-adds of the matrix products in one forward and one backward pass.
+
+    Returns (forward, backward): two dicts {product: count}. Forward, per step and row:
+    W_hx x_t (H*D), W_hh h_{t-1} (H*H), W_yh h_t (K*H). Backward, the same products twice:
+    once for the gradient flowing down (W_yh^T dy_t, W_hh^T da_t, W_hx^T da_t = dx_t) and
+    once for the weights (dW_yh, dW_hh, dW_hx). Element-wise work (tanh, softmax) is left
+    out: it is O(T*B*(H+K)), small next to these. ``VanillaRNN.backward`` computes dx_t too.
+    """
+    for name, value in (("T", T), ("B", B), ("D", D), ("H", H), ("K", K)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} is {value!r}; expected a positive integer")
+    rows = T * B
+    forward = {"W_hx x_t": rows * H * D, "W_hh h_(t-1)": rows * H * H, "W_yh h_t": rows * K * H}
+    backward = {"W_yh^T dy_t": rows * K * H, "dW_yh": rows * K * H,
+                "W_hh^T da_t": rows * H * H, "dW_hh": rows * H * H,
+                "W_hx^T da_t (dx_t)": rows * H * D, "dW_hx": rows * H * D}
+    return forward, backward
+
+
+def forward_backward_seconds(rnn, T, batch_size=1, repeats=5, seed=0):
+    """The fastest of ``repeats`` timings of ``rnn.forward`` and of ``rnn.backward``, over T
+    steps of random one-hot input. The loss and its gradient dys (softmax) are computed
+    between the two and timed in neither. Returns (forward s, backward s)."""
+    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or repeats < 1:
+        raise ValueError(f"repeats is {repeats!r}; expected a positive integer")
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T is {T!r}; expected a positive integer")
+    D, _, K = rnn.sizes
+    rng = np.random.default_rng(seed)
+    xs = np.eye(D, dtype=rnn.params["W_hx"].dtype)[rng.integers(0, D, size=(T, batch_size))]
+    targets = rng.integers(0, K, size=(T, batch_size))
+    best = [np.inf, np.inf]
+    for _ in range(repeats):
+        start = time.perf_counter()
+        ys, hs = rnn.forward(xs)
+        forward = time.perf_counter() - start
+        _, dys = softmax_cross_entropy(ys, targets)
+        start = time.perf_counter()
+        rnn.backward(xs, hs, dys)
+        backward = time.perf_counter() - start
+        best = [min(best[0], forward), min(best[1], backward)]
+    return best[0], best[1]

@@ -5,16 +5,24 @@
   from the training text with add-alpha smoothing.
 * ``Monitor``: a callback for ``train_tbptt`` that records the loss on a training and a
   held-out text at regular steps, and samples text at chosen steps.
+* ``rate_grid``: held-out loss after the same number of updates, for each learning rate of
+  a grid and each seed, so that two optimisers can each be compared at their best rate.
+* ``word_set`` and ``word_share``: the words of a text, and the share of the words of a
+  sample that are words of the training text.
 
 Losses are in nats per character (natural log); divide by ln 2 for bits per character.
 """
+import re
+
 import numpy as np
 
 from ..data import one_hot
 from ..losses import softmax_cross_entropy
 from ..sampling import sample
+from ..training import train_tbptt
 
-__all__ = ["BITS_PER_NAT", "nats_per_char", "unigram_nats", "bigram_nats", "Monitor"]
+__all__ = ["BITS_PER_NAT", "nats_per_char", "unigram_nats", "bigram_nats", "Monitor",
+           "rate_grid", "word_set", "word_share"]
 
 BITS_PER_NAT = 1.0 / np.log(2.0)   # bits = nats / ln 2
 
@@ -87,13 +95,14 @@ class Monitor:
     (in ``steps``, ``train`` and ``heldout``). At each step of ``sample_at`` it stores a
     sample of ``length`` characters after ``prime`` in ``samples[step]`` (temperature 1,
     seeded, so the same model gives the same text). Call ``monitor(0, rnn)`` before training
-    to record the untrained model.
+    to record the untrained model. ``streams`` is passed to ``nats_per_char``.
     """
 
     def __init__(self, vocab, train_ids, heldout_ids, every=50, sample_at=(), prime="Alice ",
-                 length=120, seed=0):
+                 length=120, seed=0, streams=16):
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"every is {every!r}; expected a positive integer")
+        self.streams = streams
         self.vocab, self.train_ids, self.heldout_ids = vocab, train_ids, heldout_ids
         self.every, self.sample_at = every, set(sample_at)
         self.prime, self.length, self.seed = prime, length, seed
@@ -102,7 +111,59 @@ class Monitor:
     def __call__(self, step, rnn):
         if step % self.every == 0:
             self.steps.append(step)
-            self.train.append(nats_per_char(rnn, self.train_ids))
-            self.heldout.append(nats_per_char(rnn, self.heldout_ids))
+            self.train.append(nats_per_char(rnn, self.train_ids, self.streams))
+            self.heldout.append(nats_per_char(rnn, self.heldout_ids, self.streams))
         if step in self.sample_at:
             self.samples[step] = sample(rnn, self.vocab, self.prime, self.length, seed=self.seed)
+
+
+def rate_grid(new_model, make_optimizer, rates, seeds, train_ids, heldout_ids, *, updates,
+              window=25, batch_size=32, **train_options):
+    """Held-out nats per character after ``updates`` updates, for every rate and seed.
+
+    ``new_model(seed)`` returns a fresh model; ``make_optimizer(params, rate)`` its optimiser.
+    Each run reads the first ``updates * window * batch_size + 1`` characters of ``train_ids``
+    once (``train_tbptt`` cuts them into ``batch_size`` streams: exactly ``updates`` windows),
+    with ``train_options`` such as clip_norm, and is measured with ``nats_per_char`` on
+    ``heldout_ids``. A run that diverges (its loss or gradient is not finite) counts as inf.
+    Returns an array (len(rates), len(seeds)).
+    """
+    if isinstance(updates, bool) or not isinstance(updates, (int, np.integer)) or updates < 1:
+        raise ValueError(f"updates is {updates!r}; expected a positive integer")
+    if len(rates) == 0 or len(seeds) == 0:
+        raise ValueError("rates and seeds must each hold at least one value")
+    length = updates * window * batch_size + 1
+    if length > len(train_ids):
+        raise ValueError(f"updates is {updates}: {updates} windows of {window} x {batch_size} "
+                         f"need {length} characters; train_ids has {len(train_ids)}")
+    short = np.asarray(train_ids)[:length]
+    out = np.empty((len(rates), len(seeds)))
+    for i, rate in enumerate(rates):
+        for j, seed in enumerate(seeds):
+            rnn = new_model(seed)
+            with np.errstate(all="ignore"):
+                try:
+                    train_tbptt(rnn, short, window=window, batch_size=batch_size,
+                                optimizer=make_optimizer(rnn.params, rate), progress=False,
+                                **train_options)
+                    loss = nats_per_char(rnn, heldout_ids)
+                except ValueError as error:  # the optimiser refuses NaN gradients: diverged
+                    if "NaN or inf" not in str(error):
+                        raise
+                    loss = np.inf
+            out[i, j] = loss if np.isfinite(loss) else np.inf
+    return out
+
+
+def word_set(text):
+    """The set of the words of ``text``: runs of the letters a-z, lower-cased."""
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
+def word_share(sample_text, known_words):
+    """The share of the words of ``sample_text`` (runs of letters, lower-cased) that are in
+    ``known_words`` (a set of lower-case words). 0.0 if the sample has no word."""
+    words = re.findall(r"[a-z]+", sample_text.lower())
+    if not words:
+        return 0.0
+    return sum(word in known_words for word in words) / len(words)

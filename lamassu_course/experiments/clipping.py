@@ -3,7 +3,8 @@
 ``run_until_spike`` trains without clipping and stops at the first update whose gradient is
 far larger than the ones before it, keeping everything needed to take that step two ways.
 ``loss_along`` measures the loss along the gradient's direction, where a step of length
-lr * ||g|| lands. The clipping itself is ``optim.clip_by_value`` and ``optim.clip_by_global_norm``.
+lr * ||g|| lands. ``StepRecorder`` wraps an optimiser and records how far each update moved
+the weights: the length of the whole step and the largest move of one weight. The clipping itself is ``optim.clip_by_value`` and ``optim.clip_by_global_norm``.
 """
 import numpy as np
 
@@ -11,7 +12,7 @@ from ..data import one_hot, tbptt_windows
 from ..losses import softmax_cross_entropy
 from ..optim import global_norm
 
-__all__ = ["run_until_spike", "loss_along"]
+__all__ = ["run_until_spike", "loss_along", "StepRecorder"]
 
 
 def run_until_spike(rnn, ids, *, window, batch_size, optimizer, factor=4.0, max_steps=None):
@@ -67,3 +68,26 @@ def loss_along(rnn, xs, targets, grads, lengths, h0=None):
         for name, value in rnn.params.items():
             value[...] = saved[name]
     return np.reshape(out, np.shape(lengths))
+
+
+class StepRecorder:
+    """An optimiser that runs ``optimizer`` and measures each update Delta = p_new - p_old.
+
+    ``lengths[i]`` is ||Delta|| over all the parameters together (the step length) and
+    ``largest[i]`` is max |Delta_j| (the largest move of one weight), for update i + 1.
+    Use it wherever an optimiser goes: ``train_tbptt(..., optimizer=StepRecorder(Adagrad(...)))``.
+    """
+
+    def __init__(self, optimizer):
+        if not hasattr(optimizer, "step") or not hasattr(optimizer, "params"):
+            raise ValueError(f"optimizer is {optimizer!r}; expected an object with .params "
+                             "and .step(grads), such as SGD or Adagrad")
+        self.optimizer, self.params = optimizer, optimizer.params
+        self.lengths, self.largest = [], []
+
+    def step(self, grads):
+        before = {name: value.copy() for name, value in self.params.items()}
+        self.optimizer.step(grads)
+        moves = {name: self.params[name] - before[name] for name in self.params}
+        self.lengths.append(global_norm(moves))
+        self.largest.append(max(float(np.max(np.abs(m))) for m in moves.values()))

@@ -20,7 +20,7 @@ from .formulation import (check_count_parameters, check_output_probabilities,
                           check_rnn_forward, check_rnn_step, check_tanh_derivative)
 from .silly import check_contraction_rate, check_fixed_point, check_row_forward
 from .bptt import (check_choose_k, check_clip_by_global_norm, check_dW_hh_two_steps,
-                   check_step_backward)
+                   check_step_backward, check_truncated_dW_hh)
 from .gradients import (check_decay_rate, check_gate, check_gru_step, check_transient_growth,
                         check_vanishing_despite_large_sigma)
 from .applications import (check_decoder_inputs, check_last_step_gradient,
@@ -30,7 +30,7 @@ __all__ = ["check_rnn_step", "check_rnn_forward", "check_count_parameters", "che
            "check_tanh_derivative", "check_row_forward", "check_fixed_point",
            "check_contraction_rate",
            "check_step_backward", "check_dW_hh_two_steps", "check_clip_by_global_norm",
-           "check_choose_k",
+           "check_truncated_dW_hh", "check_choose_k",
            "check_decay_rate", "check_vanishing_despite_large_sigma", "check_transient_growth",
            "check_gate",
            "check_gru_step",

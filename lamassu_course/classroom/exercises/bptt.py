@@ -5,12 +5,13 @@ from ...experiments.bptt import truncated_gradients
 from ...gradcheck import relative_error
 from ...init import scaled_normal
 from ...layers import hidden_backward, hidden_forward
+from ...losses import softmax_cross_entropy
 from ...optim import clip_by_global_norm, global_norm
 from ...rnn import VanillaRNN
 from ._runner import fail as _fail, make_cases as _cases, run_check as _run
 
 __all__ = ["check_step_backward", "check_dW_hh_two_steps", "check_clip_by_global_norm",
-           "check_choose_k"]
+           "check_truncated_dW_hh", "check_choose_k"]
 
 
 # ---------------------------------------------------------------- one step backward
@@ -231,6 +232,70 @@ def check_clip_by_global_norm(fn):
     expect["norm"] = ""
     cases = _cases(_clip_case, _CLIP_CASES)
     return _run(name, answer, cases, reference, expect, wrong, symptoms)
+
+
+# ---------------------------------------------------------------- truncation, by hand
+def _trunc_case(rng, T, B, V, H, rho, k):
+    rnn = VanillaRNN(V, H, V, seed=int(rng.integers(1 << 30)), spectral_radius=rho)
+    ids = rng.integers(0, V, size=(T + 1, B))
+    return dict(rnn=rnn, xs=np.eye(V)[ids[:-1]], targets=ids[1:], k=k)
+
+
+def _windows_dW_hh(rnn, xs, targets, starts, length, carry=True):
+    """Sum of dW_hh over windows xs[s:s+length] for s in ``starts``, each backpropagated on its
+    own, the state carried from the end of the window before (or restarted from zeros)."""
+    total, h = np.zeros_like(rnn.params["W_hh"]), None
+    for s in starts:
+        ys, hs = rnn.forward(xs[s:s + length], h if carry else None)
+        dys = softmax_cross_entropy(ys, targets[s:s + length])[1]
+        total += rnn.backward(xs[s:s + length], hs, dys)["W_hh"]
+        h = hs[-1]
+    return total
+
+
+def _truncated_dW_hh(rnn, xs, targets, k):
+    return truncated_gradients(rnn, xs, targets, k)[1]["W_hh"]
+
+
+def check_truncated_dW_hh(fn):
+    """Check ``fn(rnn, xs, targets, k) -> dW_hh``: the gradient of W_hh that truncated BPTT
+    computes with windows of k steps, the weights held fixed. Windows xs[0:k], xs[k:2k], ...
+    (the last one may be shorter); each starts from the last state of the window before
+    (h_0 = zeros for the first) and is backpropagated on its own, with no gradient from the
+    next window; dW_hh is the sum over the windows. xs (T, B, V) one-hot, targets (T, B)."""
+    T_of = lambda c: len(c["xs"])                                       # noqa: E731
+    wrong = [
+        (lambda c: _truncated_dW_hh(c["rnn"], c["xs"], c["targets"], T_of(c)),
+         "that is the full BPTT gradient: the gradient crossed the window boundaries. Call "
+         "backward on each window alone (no dh_last from the next window)"),
+        (lambda c: _windows_dW_hh(c["rnn"], c["xs"], c["targets"], range(0, T_of(c), c["k"]),
+                                  c["k"], carry=False),
+         "the state restarts from zeros in every window: truncation stops the gradient, not the "
+         "state. Start each window from hs[-1] of the window before"),
+        (lambda c: _truncated_dW_hh(c["rnn"], c["xs"], c["targets"], c["k"] + 1),
+         "your windows are k + 1 steps long: window j covers steps j*k to j*k + k - 1"),
+        (lambda c: _truncated_dW_hh(c["rnn"], c["xs"], c["targets"], c["k"] - 1),
+         "your windows are k - 1 steps long: window j covers steps j*k to j*k + k - 1"),
+        (lambda c: _windows_dW_hh(c["rnn"], c["xs"], c["targets"], range(0, T_of(c), c["k"]),
+                                  c["k"] + 1),
+         "your windows overlap by one step (xs[s:s + k + 1]): each step belongs to one window, "
+         "xs[s:s + k]"),
+        (lambda c: _windows_dW_hh(c["rnn"], c["xs"], c["targets"],
+                                  range(0, T_of(c) - c["k"] + 1, c["k"]), c["k"]),
+         "the last, shorter window is missing: when k does not divide T, the steps left over "
+         "form one more window"),
+        (lambda c: _windows_dW_hh(c["rnn"], c["xs"], c["targets"],
+                                  [range(0, T_of(c), c["k"])[-1]], c["k"]),
+         "only the last window's gradient: add up the gradients of all the windows"),
+        (lambda c: _truncated_dW_hh(c["rnn"], c["xs"], c["targets"], c["k"])
+         / len(range(0, T_of(c), c["k"])),
+         "you averaged over the windows: the loss is a sum over all steps, so add the "
+         "windows' gradients up"),
+    ]
+    # (T, B, V, H, spectral radius, k): k does not divide T in three of them
+    cases = _cases(_trunc_case, [(13, 1, 5, 6, 1.2, 4), (12, 2, 4, 5, 1.1, 3),
+                                 (17, 2, 5, 6, 1.3, 5), (10, 1, 4, 5, 0.9, 2)])
+    return _run("check_truncated_dW_hh", fn, cases, _truncated_dW_hh, "(H, H)", wrong)
 
 
 # ---------------------------------------------------------------- choosing k
