@@ -22,7 +22,7 @@ beats Jelinek–Mercer from order 3 on.
 character predicted, as in ``charlm``: ``nats_per_char(ids)`` predicts ids[1:], each from
 the characters before it in ``ids``. Divide by ln 2 (``charlm.BITS_PER_NAT``) for bits.
 
-Determinism (no BLAS anywhere): counts are integers; probabilities use +, *, / of IEEE
+Determinism (no BLAS anywhere): counts are integers; probabilities use ``+``, ``*``, ``/`` of IEEE
 doubles in a fixed order; ``nats_per_char`` sums ``math.log`` terms with ``math.fsum``
 (exact). EM sums each level's shares along one contiguous row (NumPy's pairwise sum, a
 fixed order). The Kneser–Ney grid search compares losses with a margin of 1e-12, far above
