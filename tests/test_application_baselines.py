@@ -4,8 +4,8 @@ import pytest
 
 from lamassu_course import VanillaRNN
 from lamassu_course.experiments.baselines import (BagOfWords, LookupTagger, NGramModel,
-                                                  fit_logistic, nearest_neighbour,
-                                                  predict_logistic)
+                                                  StepSoftmax, fit_logistic,
+                                                  nearest_neighbour, predict_logistic)
 from lamassu_course.experiments.seq2seq import (greedy_decode, teacher_forced_decode,
                                                 train_many_to_one)
 from lamassu_course.experiments.tasks import scale_walks
@@ -19,6 +19,42 @@ def test_bag_of_words_counts_and_ignores_order_unless_pairs():
     pairs = BagOfWords([["not", "good"]], n=2)
     assert not np.array_equal(pairs.transform([["not", "good"]]),
                               pairs.transform([["good", "not"]]))
+
+
+def test_bag_of_words_skip_pairs_jump_one_word():
+    bag = BagOfWords([["not", "very", "good"]], n=2, skip=True)
+    assert ("not", "*", "good") in bag.index and bag.size == 6
+    assert bag.transform([["not", "good"]])[0, bag.index[("not", "*", "good")]] == 0
+    assert bag.transform([["not", "so", "good"]])[0, bag.index[("not", "*", "good")]] == 1
+    assert BagOfWords([["not", "very", "good"]], n=2).size == 5
+
+
+def test_step_softmax_reaches_the_minimum_and_composes():
+    rng = np.random.default_rng(0)
+    inputs = rng.integers(0, 3, (2, 60))                  # Tx=2, N=60, n_in=3
+    outputs = np.stack([inputs[1], (inputs[0] + 1) % 3])  # step 1 copies x_2, step 2 shifts x_1
+    model = StepSoftmax(inputs, outputs, 3, 3, l2=0.01, steps=3000)
+    assert np.array_equal(model.predict(inputs), outputs)
+    X = model._features(inputs)
+
+    def objective(W, t):    # mean cross-entropy + l2/2 |W|^2 of output step t
+        z = X @ W
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return -np.mean(logp[np.arange(60), outputs[t]]) + 0.005 * np.sum(W ** 2)
+
+    eps = 1e-6
+    for t in range(2):
+        W = model.W[t]
+        grad = [(objective(W + eps * E, t) - objective(W - eps * E, t)) / (2 * eps)
+                for E in np.eye(W.size).reshape(-1, *W.shape)]
+        assert np.abs(grad).max() < 1e-5, np.abs(grad).max()
+    with pytest.raises(ValueError, match="outputs"):
+        StepSoftmax(inputs, outputs + 3, 3, 3)
+    with pytest.raises(ValueError, match="inputs"):
+        model.predict(inputs[:1])
+    with pytest.raises(ValueError, match="inputs"):
+        StepSoftmax(inputs + 5, outputs, 3, 3)
 
 
 def test_fit_logistic_reaches_the_minimum_and_separates():

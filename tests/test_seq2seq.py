@@ -10,7 +10,7 @@ from lamassu_course.experiments.tasks import (entity_f1, entity_spans, in_key, n
                                   pad_right, scale_walks, sentiment_sentences,
                                   tagged_sentences, two_moons, next_note_probabilities,
                                   one_clause_reviews, seen_in_place, template_sizes,
-                                  unseen_split)
+                                  unseen_split, unseen_split_by_group)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -179,6 +179,33 @@ def test_unseen_split_on_the_chapter_tasks():
     seen = {tuple(sentences[i]) for i in train}
     held = [tuple(sentences[i]) for i in test]
     assert not seen & set(held) and len(set(held)) == len(held) == 400
+
+
+def test_unseen_split_by_group_holds_out_every_group_by_hand():
+    items = [[1], [1], [2], [3], [9], [4], [5], [9], [6], [7]]
+    groups = ["a", "a", "a", "a", "b", "a", "a", "b", "a", "a"]
+    # group a has 7 different items: a quarter is 1, the first ([1]); b has 1: at least 1
+    train, test = unseen_split_by_group(items, groups, 5)
+    assert test.tolist() == [0, 4] and train.tolist() == [2, 3, 5, 6, 8]
+    train, test = unseen_split_by_group(items, groups, 3, share=0.5, most=2)
+    assert test.tolist() == [0, 2, 4] and train.tolist() == [3, 5, 6]
+    for bad, match in (({"share": 1.0}, "share"), ({"most": 0}, "most")):
+        with pytest.raises(ValueError, match=match):
+            unseen_split_by_group(items, groups, 3, **bad)
+    with pytest.raises(ValueError, match="n_train=9"):
+        unseen_split_by_group(items, groups, 9)
+    with pytest.raises(ValueError, match="groups"):
+        unseen_split_by_group(items, groups[:-1], 3)
+
+
+def test_unseen_split_by_group_on_the_tagging_task():
+    sentences, tags = tagged_sentences(np.random.default_rng(0), 3000)
+    groups = [tuple(w for w, t in zip(s, g) if t == "O") for s, g in zip(sentences, tags)]
+    train, test = unseen_split_by_group(sentences, groups, 1000)
+    held = [tuple(sentences[i]) for i in test]
+    assert not {tuple(sentences[i]) for i in train} & set(held)
+    assert len(set(held)) == len(held) and len(train) == 1000
+    assert {groups[i] for i in test} == set(groups)          # every template held out
 
 
 def test_one_clause_reviews_are_every_clause_the_generator_writes():

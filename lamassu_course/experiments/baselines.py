@@ -10,6 +10,8 @@
 * ``NGramModel``: the next token from the n - 1 tokens before it, counts interpolated with
   lower orders.
 * ``nearest_neighbour``: copy the answer of the most similar training input.
+* ``StepSoftmax``: one softmax regression per output step on the one-hot (position, token)
+  features of the input; it writes an output token by token, with no hidden state.
 
 None of them has a hidden state; each is what a count or a straight line can do.
 """
@@ -18,7 +20,7 @@ from collections import Counter
 import numpy as np
 
 __all__ = ["BagOfWords", "fit_logistic", "predict_logistic", "LookupTagger", "NGramModel",
-           "nearest_neighbour"]
+           "nearest_neighbour", "StepSoftmax"]
 
 
 def _positive(name, value, least=1):
@@ -30,17 +32,23 @@ def _positive(name, value, least=1):
 # ---------------------------------------------------------------- bag of words + a line
 class BagOfWords:
     """Count features: one column per word (``n=1``), or per word and word pair (``n=2``),
-    seen in the training ``sentences`` (lists of words). Unseen words count nowhere."""
+    seen in the training ``sentences`` (lists of words). Unseen words count nowhere. With
+    ``skip=True`` it also counts the pairs with one word between them, written
+    ``(first, "*", last)``: "not very good" holds the skip-pair ("not", "*", "good")."""
 
-    def __init__(self, sentences, n=1):
+    def __init__(self, sentences, n=1, skip=False):
         self.n = _positive("n", n)
+        self.skip = bool(skip)
         grams = sorted({g for s in sentences for g in self._grams(s)})
         self.index = {g: i for i, g in enumerate(grams)}
 
     def _grams(self, words):
         words = list(words)
-        return [tuple(words[i:i + k]) for k in range(1, self.n + 1)
-                for i in range(len(words) - k + 1)]
+        grams = [tuple(words[i:i + k]) for k in range(1, self.n + 1)
+                 for i in range(len(words) - k + 1)]
+        if self.skip:
+            grams += [(words[i], "*", words[i + 2]) for i in range(len(words) - 2)]
+        return grams
 
     @property
     def size(self):
@@ -247,3 +255,56 @@ def nearest_neighbour(train_inputs, train_outputs, inputs):
                          f"{train_inputs.shape[1]})")
     same = (inputs[:, :, None] == train_inputs[:, None, :]).sum(axis=0)     # (M, N)
     return train_outputs[..., same.argmax(axis=1)]
+
+
+# ---------------------------------------------------------------- a softmax per output step
+class StepSoftmax:
+    """Write an output sequence token by token, each step from the whole input, no state.
+
+    Output step t gets its own multinomial logistic regression, p(z_t | x) = softmax(W_t f(x)),
+    on f(x), the one-hot features of (position, input token) plus a bias: "the word at input
+    position p is w". Each is fitted by full-batch gradient descent with Nesterov momentum on
+    the mean cross-entropy + (l2 / 2) |W_t|^2 (convex, so it goes to the one minimum). It can
+    compose an output from parts (digit t from the words at their positions) but keeps
+    nothing from step to step.
+
+    inputs (Tx, N) ints in [0, n_in); outputs (Ty, N) ints in [0, n_out).
+    """
+
+    def __init__(self, inputs, outputs, n_in, n_out, l2=1e-3, steps=300):
+        self.n_in, self.n_out = _positive("n_in", n_in), _positive("n_out", n_out)
+        X = self._features(inputs)
+        Z = np.asarray(outputs)
+        if Z.ndim != 2 or Z.shape[1] != len(X) or Z.dtype.kind not in "iu" or \
+                Z.min() < 0 or Z.max() >= self.n_out:
+            raise ValueError(f"outputs has shape {Z.shape} and dtype {Z.dtype}; expected "
+                             f"(Ty, {len(X)}) integers in [0, {self.n_out - 1}]")
+        if not l2 > 0:
+            raise ValueError(f"l2 is {l2!r}; expected a number > 0")
+        N = len(X)
+        Y = np.eye(self.n_out)[Z]                                  # (Ty, N, K)
+        # the mean cross-entropy's gradient is Lipschitz with constant <= |X|_2^2 / (2N)
+        lr = 1.0 / (np.linalg.norm(X, 2) ** 2 / (2 * N) + l2)
+        self.W = previous = np.zeros((len(Z), X.shape[1], self.n_out))
+        for k in range(_positive("steps", steps)):
+            ahead = self.W + k / (k + 3) * (self.W - previous)       # Nesterov's look-ahead
+            logits = X @ ahead                                      # (Ty, N, K)
+            p = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            p /= p.sum(axis=-1, keepdims=True)
+            previous, self.W = self.W, ahead - lr * (X.T @ (p - Y) / N + l2 * ahead)
+
+    def _features(self, inputs):
+        ids = np.asarray(inputs)
+        if ids.ndim != 2 or ids.dtype.kind not in "iu" or ids.min() < 0 or \
+                ids.max() >= self.n_in:
+            raise ValueError(f"inputs has shape {ids.shape} and dtype {ids.dtype}; expected "
+                             f"(Tx, N) integers in [0, {self.n_in - 1}]")
+        if hasattr(self, "W") and len(ids) * self.n_in + 1 != self.W.shape[1]:
+            raise ValueError(f"inputs has {len(ids)} steps; expected "
+                             f"{(self.W.shape[1] - 1) // self.n_in}")
+        onehot = np.eye(self.n_in)[ids.T].reshape(ids.shape[1], -1)  # (N, Tx * n_in)
+        return np.hstack([onehot, np.ones((len(onehot), 1))])
+
+    def predict(self, inputs):
+        """The most likely token of each output step: inputs (Tx, M) -> (Ty, M) ints."""
+        return (self._features(inputs) @ self.W).argmax(axis=-1)

@@ -9,7 +9,8 @@ import numpy as np
 __all__ = ["two_moons", "MAJOR_SCALE", "scale_walks", "in_key", "sentiment_sentences",
            "GOOD_WORDS", "BAD_WORDS", "LIKE_WORDS", "HATE_WORDS", "BARE_VERB",
            "TAGS", "tagged_sentences", "entity_spans", "entity_f1", "number_words",
-           "WordVocab", "pad_left", "pad_right", "unseen_split", "next_note_probabilities",
+           "WordVocab", "pad_left", "pad_right", "unseen_split", "unseen_split_by_group",
+           "next_note_probabilities",
            "one_clause_reviews", "TEMPLATES", "ENTITIES", "template_sizes", "seen_in_place"]
 
 
@@ -336,6 +337,36 @@ def unseen_split(items, n_train, n_test):
                 return np.arange(n_train), np.array(test)
     raise ValueError(f"items has only {len(test)} distinct items after the first {n_train} "
                      f"that are not among them; expected n_test={n_test}: generate more")
+
+
+def unseen_split_by_group(items, groups, n_train, share=0.25, most=30):
+    """Indices (train, test) of a held-out set that holds every group, and a training set that
+    shares no item with it.
+
+    For each group (in ``groups``, one label per item), the held-out set takes the first
+    different items of that group, in order, up to ``share`` of the different items the group
+    has in ``items`` (at least 1) and at most ``most``. The training set is then the first
+    ``n_train`` items that are not held out (repeats allowed: they are the data). Unlike
+    ``unseen_split``, a group whose items are few and all drawn early is held out too."""
+    _check_count("n_train", n_train)
+    _check_count("most", most)
+    if not 0 < share < 1:
+        raise ValueError(f"share is {share!r}; expected a number between 0 and 1")
+    keys = [tuple(np.asarray(item).tolist()) for item in items]
+    if len(groups) != len(keys):
+        raise ValueError(f"groups has {len(groups)} labels; expected one per item ({len(keys)})")
+    distinct = {}                                       # group -> its different items, in order
+    for i, (key, group) in enumerate(zip(keys, groups)):
+        distinct.setdefault(group, {}).setdefault(key, i)
+    held = {}
+    for group, firsts in distinct.items():
+        take = min(most, max(1, int(share * len(firsts))))
+        held.update((key, i) for key, i in list(firsts.items())[:take])
+    train = [i for i, key in enumerate(keys) if key not in held][:n_train]
+    if len(train) < n_train:
+        raise ValueError(f"items has only {len(train)} items that are not held out; expected "
+                         f"n_train={n_train}: generate more")
+    return np.array(train), np.array(sorted(held.values()))
 
 
 def seen_in_place(train_items, items):
