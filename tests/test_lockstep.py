@@ -13,8 +13,10 @@ import pytest  # noqa: E402
 
 from lamassu_course import VanillaRNN  # noqa: E402
 from lamassu_course.classroom.vanishing import draw_recall_runs  # noqa: E402
+from lamassu_course.experiments.gradients import model_state_gradient_norms  # noqa: E402
 from lamassu_course.experiments.lockstep import Lockstep  # noqa: E402
-from lamassu_course.experiments.memory import (last_step_loss, recall_batch,  # noqa: E402
+from lamassu_course.experiments.memory import (counting_accuracy, last_step_loss,  # noqa: E402
+                                               latch_rnn, recall_accuracy, recall_batch,
                                                recall_runs, recall_split, train_recall,
                                                train_recall_lockstep, training_overlap)
 from lamassu_course.gated import GRU  # noqa: E402
@@ -125,6 +127,58 @@ def test_recall_runs_and_its_figure():
     assert len(run["models"]) == 2 and len(run["models"][0]) == 3
     assert isinstance(run["models"][1][2], GRU)
     fig, axes = plt.subplots(1, 3)
-    draw_recall_runs(axes, runs, (0.1, 0.3), best, chance=0.25)
+    draw_recall_runs(axes, runs, (0.1, 0.3), best, chance=0.25, baseline={2: 0.6, 3: 0.5})
     assert all(ax.get_title() and ax.get_xlabel() and ax.get_ylabel() for ax in axes)
     plt.close(fig)
+
+
+def test_recall_runs_of_several_networks_in_one_lockstep():
+    rng = np.random.default_rng(3)
+    held_out = {"test": recall_batch(rng, 40, 4, split="test")}
+    makers = {"closed": lambda s: GRU(5, 4, 4, seed=s, update_bias=-3.0),
+              "open": lambda s: GRU(5, 4, 4, seed=s, update_bias=0.0)}
+    together = recall_runs(makers, 4, 6, (0.1, 0.5), range(2), held_out)
+    assert set(together) == {"closed", "open"}
+    for name, make in makers.items():
+        alone = recall_runs(make, 4, 6, (0.1, 0.5), range(2), held_out)
+        assert np.allclose(together[name]["loss"], alone["loss"], rtol=1e-12, atol=0)
+        assert np.array_equal(together[name]["test"], alone["test"])
+        assert np.allclose(together[name]["models"][1][0].params["b_u"],
+                           alone["models"][1][0].params["b_u"], rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="make is an empty dict"):
+        recall_runs({}, 4, 6, (0.1,), range(1), held_out)
+
+
+def test_counting_baseline_counts_exactly():
+    # symbols (L = 3): A A B -> A (right), B B A -> A (wrong), A B C -> A (a three-way tie)
+    xs = np.zeros((4, 3, 5))
+    for b, row in enumerate(([0, 0, 1], [0, 1, 1], [0, 1, 2])):
+        xs[np.arange(3), b, row] = 1.0
+    xs[3, :, 4] = 1.0
+    assert np.isclose(counting_accuracy(xs, np.array([0, 0, 0])), (1 + 0 + 1 / 3) / 3)
+    rng = np.random.default_rng(4)
+    xs, targets = recall_batch(rng, 2000, 40)
+    assert 0.28 < counting_accuracy(xs, targets) < 0.36     # above chance, far from 1
+    with pytest.raises(ValueError, match="targets"):
+        counting_accuracy(xs, targets[:5])
+
+
+def test_hand_set_latch_solves_every_delay():
+    rng = np.random.default_rng(5)
+    for delay in (1, 40, 300):
+        xs, targets = recall_batch(rng, 500, delay)
+        assert recall_accuracy(latch_rnn(), xs, targets) == 1.0
+    broken = latch_rnn()
+    broken.params["W_hh"] *= 0.1                # too weak: distractors overwrite it
+    with pytest.raises(ValueError, match="strength"):
+        latch_rnn(strength=0.5)
+    xs, targets = recall_batch(rng, 500, 40)
+    assert recall_accuracy(broken, xs, targets) < 0.6
+    with pytest.raises(ValueError, match="hidden_size"):
+        latch_rnn(hidden_size=3)
+
+    # saturated, the latch passes (almost) no gradient back to the symbol it holds
+    xs, targets = recall_batch(rng, 64, 40)
+    dys = last_step_loss(latch_rnn().forward(xs)[0], targets)[1]
+    norms = model_state_gradient_norms(latch_rnn(), xs, dys).mean(axis=1)
+    assert 0 < norms[-1] and norms[1] <= 1e-6 * norms[-1]

@@ -85,7 +85,7 @@ def gradient_decay_grid(W_base, values, input_scales=(0.01, 0.1, 0.3, 1.0, 3.0),
     return fig
 
 
-def draw_recall_runs(axes, runs, rates, best, chance, smooth=10):
+def draw_recall_runs(axes, runs, rates, best, chance, smooth=10, baseline=None):
     """Chapter 4's memory-task figure on three axes, from ``memory.recall_runs`` results.
 
     ``runs[name, L]`` holds "test" (R, S) accuracies and "loss" (steps, R, S); ``best[name, L]``
@@ -93,6 +93,8 @@ def draw_recall_runs(axes, runs, rates, best, chance, smooth=10):
     against the delay L. Middle: at the longest delay, accuracy against the learning rate.
     Right: at the longest delay and the best rate, the training loss (mean over ``smooth``
     steps). Each line is the mean over seeds; bars and bands go from the worst to the best seed.
+    ``baseline`` ({L: accuracy}, optional) is drawn as a dashed grey line on the left and middle
+    panels: the counting baseline (``memory.counting_accuracy``).
     """
     names = list(dict.fromkeys(name for name, _ in runs))
     delays = sorted({L for _, L in runs})
@@ -114,6 +116,11 @@ def draw_recall_runs(axes, runs, rates, best, chance, smooth=10):
     for ax in axes[:2]:
         ax.axhline(chance, color="0.5", linestyle=":", label=f"chance ({chance:g})")
         ax.set(ylim=(0, 1.05), ylabel="held-out accuracy (fraction correct)")
+    if baseline is not None:
+        axes[0].plot(range(len(delays)), [baseline[L] for L in delays], color="0.4",
+                     linestyle="--", marker="x", label="counting baseline")
+        axes[1].axhline(baseline[longest], color="0.4", linestyle="--",
+                        label="counting baseline")
     axes[0].set(title="At each network's best rate", xlabel="delay L (steps)",
                 xticks=range(len(delays)), xticklabels=[str(L) for L in delays],
                 xlim=(-0.5, len(delays) - 0.5))

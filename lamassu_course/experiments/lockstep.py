@@ -65,6 +65,15 @@ class Lockstep:
         self.memory = {name: np.zeros_like(value) for name, value in self.params.items()}
         self.eps = Adagrad(self.params).eps              # the package's Adagrad, per model
         self.diverged = np.zeros(len(models), dtype=bool)
+        self._buffers = {}
+
+    def _work(self, name, shape):
+        """A work array kept from one step to the next (every step has the same shapes):
+        allocating a few MB afresh for each of them every step costs more than the sums."""
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.shape != shape:
+            buffer = self._buffers[name] = np.empty(shape, dtype=self.params["W_hh"].dtype)
+        return buffer
 
     def _per_model(self, values, like):
         """values (M,) shaped to broadcast against ``like`` (M, ...)."""
@@ -74,16 +83,21 @@ class Lockstep:
         """hs (T+1, M, B, H) from h_0 = 0, and for a GRU the gates of every step."""
         p, (T, M, B, _) = self.params, xs.shape
         H = p["W_hh"].shape[-1]
-        hs = np.zeros((T + 1, M, B, H), dtype=p["W_hh"].dtype)
+        hs = self._work("hs", (T + 1, M, B, H))
+        hs[0] = 0.0
         if self.kind != "GRU":
             act = get_activation(self.kind)
-            hs[1:] = xs @ p["W_hx"].mT + p["b_h"][:, None, :]   # W_hx x_t + b_h, all steps
+            np.matmul(xs, p["W_hx"].mT, out=hs[1:])
+            hs[1:] += p["b_h"][:, None, :]                      # W_hx x_t + b_h, all steps
             W_hh_T = p["W_hh"].mT
             for t in range(T):
                 hs[t + 1] = act(hs[t + 1] + hs[t] @ W_hh_T)
             return hs, None
-        x_part = {g: xs @ p[f"W_{g}x"].mT + p[f"b_{g}"][:, None, :] for g in "urh"}
-        gates = np.empty((3,) + hs[1:].shape, dtype=hs.dtype)      # update, reset, candidate
+        x_part = {g: np.matmul(xs, p[f"W_{g}x"].mT, out=self._work(f"x_{g}", hs[1:].shape))
+                  for g in "urh"}
+        for g in "urh":
+            x_part[g] += p[f"b_{g}"][:, None, :]
+        gates = self._work("gates", (3,) + hs[1:].shape)           # update, reset, candidate
         for t in range(T):
             gates[:, t] = _gates({g: x_part[g][t] for g in "urh"}, hs[t], p)
             update, _, candidate = gates[:, t]
@@ -108,7 +122,7 @@ class Lockstep:
         dh = dy @ p["W_yh"]                                        # dL/dh_T
         h_prev = hs[:-1]
         if self.kind != "GRU":
-            act, da = get_activation(self.kind), np.empty_like(h_prev)
+            act, da = get_activation(self.kind), self._work("da", h_prev.shape)
             for t in reversed(range(T)):                           # da_t, then dh_{t-1}
                 da[t] = act.backward(hs[t + 1], dh)
                 dh = da[t] @ p["W_hh"]
@@ -116,10 +130,20 @@ class Lockstep:
             grads["W_hh"] = _summed(da, h_prev)
         else:
             update, reset, candidate = gates
-            slope_h = update * (1.0 - candidate ** 2)
-            slope_u = (candidate - h_prev) * update * (1.0 - update)
-            slope_r = h_prev * reset * (1.0 - reset)
-            rows = {g: np.empty_like(h_prev) for g in "urh"}
+            work = {name: self._work(name, h_prev.shape)
+                    for name in ("slope_h", "slope_u", "slope_r", "other")}
+            slope_h, slope_u, slope_r, other = work.values()
+            np.square(candidate, out=slope_h)                      # update * (1 - c^2)
+            np.subtract(1.0, slope_h, out=slope_h)
+            slope_h *= update
+            np.subtract(1.0, update, out=other)                    # (c - h) u (1 - u)
+            np.subtract(candidate, h_prev, out=slope_u)
+            slope_u *= update
+            slope_u *= other
+            np.subtract(1.0, reset, out=other)                     # h r (1 - r)
+            np.multiply(h_prev, reset, out=slope_r)
+            slope_r *= other
+            rows = {g: self._work(f"row_{g}", h_prev.shape) for g in "urh"}
             for t in reversed(range(T)):                           # as in GRU.backward
                 rows["h"][t] = slope_h[t] * dh
                 d_reset_h = rows["h"][t] @ p["W_hh"]
@@ -127,7 +151,7 @@ class Lockstep:
                 rows["r"][t] = slope_r[t] * d_reset_h
                 dh = ((1.0 - update[t]) * dh + reset[t] * d_reset_h
                       + rows["u"][t] @ p["W_uh"] + rows["r"][t] @ p["W_rh"])
-            grads["W_hh"] = _summed(rows["h"], reset * h_prev)
+            grads["W_hh"] = _summed(rows["h"], np.multiply(reset, h_prev, out=other))
             for g in "ur":
                 grads[f"W_{g}h"] = _summed(rows[g], h_prev)
         for g, da in rows.items():

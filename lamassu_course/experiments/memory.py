@@ -3,8 +3,9 @@
 Each sequence has T = L + 1 steps over D = n_symbols + 1 input channels (one-hot)::
 
     x_1        the symbol s to remember, one of n_symbols
-    x_2..x_L   distractors: random symbols from the same n_symbols (a network that only adds
-               up its inputs cannot tell which one came first)
+    x_2..x_L   distractors: random symbols from the same n_symbols (adding up the inputs
+               helps only a little: the first symbol is one vote among L, see
+               ``counting_accuracy``)
     x_{L+1}    the cue (channel D - 1): "answer now"
 
 Only y_{L+1} is scored, against s, so the gradient that teaches the network to keep s must
@@ -14,17 +15,24 @@ Held-out sequences are never trained on: read the L symbols as a number in base 
 its remainder modulo 7 puts the sequence in the validation set (0), the test set (1) or the
 training set (2 to 6). Changing the first symbol changes the remainder, so every split holds
 every target.
+
+Two references for a trained network: ``counting_accuracy``, the strongest simple baseline
+(name the most frequent symbol), and ``latch_rnn``, a hand-set vanilla RNN that solves the task
+for every delay, so that a vanilla RNN can hold the symbol (whether training finds such
+weights is another question).
 """
 import numpy as np
 
 from .._checks import check_shape
 from ..losses import softmax_cross_entropy
 from ..optim import Adagrad
+from ..rnn import VanillaRNN
 from ..training import train
 from .lockstep import Lockstep
 
 __all__ = ["recall_batch", "recall_split", "training_overlap", "last_step_loss",
-           "recall_accuracy", "train_recall", "train_recall_lockstep", "recall_runs"]
+           "recall_accuracy", "counting_accuracy", "latch_rnn", "train_recall",
+           "train_recall_lockstep", "recall_runs"]
 
 SPLITS = {"validation": (0,), "test": (1,), "train": (2, 3, 4, 5, 6)}
 
@@ -119,6 +127,50 @@ def recall_accuracy(model, xs, targets):
     return float(np.mean(np.argmax(ys[-1], axis=1) == np.asarray(targets)))
 
 
+def counting_accuracy(xs, targets):
+    """The expected accuracy of the counting baseline on a batch xs (T, B, D), targets (B,):
+    name the symbol seen most often in x_1..x_L (ties broken uniformly at random; the
+    expectation is computed exactly, so the result does not depend on a random draw).
+
+    A network whose state only adds up its inputs can do this much, and no more.
+    """
+    check_shape("xs", xs, (None, None, None), ("T", "B", "D"))
+    check_shape("targets", targets, (xs.shape[1],), ("B",))
+    counts = xs[:-1, :, :-1].sum(axis=0)                        # (B, n_symbols)
+    top = counts == counts.max(axis=1, keepdims=True)
+    hit = top[np.arange(len(counts)), np.asarray(targets)]
+    return float(np.mean(hit / top.sum(axis=1)))
+
+
+def latch_rnn(n_symbols=4, hidden_size=16, strength=10.0, write=4.0):
+    """A hand-set tanh VanillaRNN (D = n_symbols + 1, H = hidden_size, K = n_symbols) that
+    solves the recall task at every delay: unit k is a latch for symbol k.
+
+    h_k,t = tanh(strength h_k,t-1 + write (x_k,t - 1/2)), from h_0 = 0. At t = 1 the input
+    sets h_k to +tanh(write / 2) if the symbol is k, else to -tanh(write / 2); from then on
+    the self-connection (strength tanh(write / 2) > write / 2) outweighs every input, so the
+    sign never changes. The output y_k = 10 h_k is largest for the stored symbol. The other
+    hidden units and the cue's weights are 0. (Saturated, the latch passes almost no gradient:
+    it holds the symbol, but gradient descent would not find it by following that gradient.)
+    """
+    K, H = _positive("n_symbols", n_symbols), _positive("hidden_size", hidden_size)
+    if H < K:
+        raise ValueError(f"hidden_size is {H}; expected at least n_symbols = {K} (one latch "
+                         "per symbol)")
+    if not write > 0 or not strength * np.tanh(write / 2) > write / 2:
+        raise ValueError(f"strength = {strength!r}, write = {write!r}; expected write > 0 and "
+                         "strength tanh(write / 2) > write / 2 (else an input can flip a latch)")
+    model = VanillaRNN(K + 1, H, K, seed=0)
+    for value in model.params.values():
+        value[...] = 0.0
+    p, latches = model.params, np.arange(K)
+    p["W_hh"][latches, latches] = strength
+    p["W_hx"][latches, latches] = write
+    p["b_h"][latches] = -write / 2
+    p["W_yh"][latches, latches] = 10.0
+    return model
+
+
 def train_recall(model, delay, steps, *, batch_size=32, lr=0.05, clip_norm=1.0, n_symbols=4,
                  seed=0):
     """Train ``model`` (a VanillaRNN or a GRU) on ``steps`` fresh batches of the task, drawn
@@ -150,9 +202,10 @@ def train_recall_lockstep(models, delay, steps, *, lrs, seeds, batch_size=32, cl
     rngs = [np.random.default_rng(seed) for seed in distinct]
     reads = [distinct.index(seed) for seed in seeds]
     losses = np.empty((steps, len(models)))
+    xs = np.empty((delay + 1, len(models), batch_size, n_symbols + 1))   # one buffer
     for step in range(steps):
         batches = [recall_batch(rng, batch_size, delay, n_symbols, "train") for rng in rngs]
-        xs = np.stack([xs for xs, _ in batches], axis=1)[:, reads]
+        np.take(np.stack([batch for batch, _ in batches], axis=1), reads, axis=1, out=xs)
         targets = np.stack([targets for _, targets in batches])[reads]
         losses[step] = stack.step(xs, targets)
     stack.write_back()
@@ -166,14 +219,27 @@ def recall_runs(make, delay, steps, rates, seeds, held_out, **options):
     ``held_out`` maps a name ("validation", "test") to a batch (xs, targets) of that split.
     Returns {"models": [[model]], "loss": (steps, R, S) training losses, and for each
     held-out name an (R, S) array of accuracies}: row r is rates[r], column s is seeds[s].
+
+    ``make`` may also be a dict {name: make} of networks of one architecture (say, two
+    initialisations of a GRU): all their runs are then trained in one lockstep, which is
+    cheaper than one after the other, and the result is {name: runs}.
     """
+    makers = make if isinstance(make, dict) else {None: make}
+    if not makers:
+        raise ValueError("make is an empty dict; expected at least one network")
     grid = [(rate, seed) for rate in rates for seed in seeds]
-    models = [make(seed) for _, seed in grid]
-    losses = train_recall_lockstep(models, delay, steps, lrs=[rate for rate, _ in grid],
-                                   seeds=[seed for _, seed in grid], **options)
-    shape = (len(rates), len(seeds))
-    runs = {"models": [models[r * len(seeds):(r + 1) * len(seeds)] for r in range(len(rates))],
-            "loss": losses.reshape((steps,) + shape)}
-    for name, (xs, targets) in held_out.items():
-        runs[name] = np.array([recall_accuracy(m, xs, targets) for m in models]).reshape(shape)
-    return runs
+    models = [maker(seed) for maker in makers.values() for _, seed in grid]
+    losses = train_recall_lockstep(models, delay, steps,
+                                   lrs=[rate for rate, _ in grid] * len(makers),
+                                   seeds=[seed for _, seed in grid] * len(makers), **options)
+    shape, S, n = (len(rates), len(seeds)), len(seeds), len(grid)
+    result = {}
+    for number, name in enumerate(makers):
+        own = models[number * n:(number + 1) * n]
+        runs = {"models": [own[r * S:(r + 1) * S] for r in range(len(rates))],
+                "loss": losses[:, number * n:(number + 1) * n].reshape((steps,) + shape)}
+        for split, (xs, targets) in held_out.items():
+            runs[split] = np.array([recall_accuracy(m, xs, targets)
+                                    for m in own]).reshape(shape)
+        result[name] = runs
+    return result if isinstance(make, dict) else result[None]

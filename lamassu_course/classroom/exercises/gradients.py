@@ -92,7 +92,8 @@ def check_vanishing_despite_large_sigma(W_hh):
                            "try rho < 1 with sigma_max > 1 (a non-normal matrix), or strong "
                            "self-connections that saturate tanh")
     why = ("rho < 1: it vanishes even in a linear network" if rho < 1 else
-           "rho >= 1: it vanishes because tanh saturates")
+           "rho >= 1: a linear network's gradient would not vanish;\n    "
+           "the slopes of tanh (below 1) made it vanish")
     left = "none" if kept == 0 else f"at most {kept:.2g}"
     print(f"✓ {name}: sigma_max = {sigma:.3g}, rho = {rho:.3g}\n"
           f"   {left} of the gradient reaches h_0 after {STEPS} steps\n   ({why})")
@@ -142,8 +143,8 @@ def check_transient_growth(W_hh):
     peak = int(np.argmax(norms))
     if not norms[-1] < GONE:
         why = (f"rho = {rho:.3g} >= 1, so in the linear network this gradient never "
-               "vanishes (where it vanishes under tanh, as with 3 I, that is tanh's "
-               "saturation, the first reason); here it must vanish without tanh"
+               "vanishes (where it vanishes under tanh, as with 3 I, the slopes of tanh "
+               "did it, the first reason); here it must vanish without tanh"
                if rho >= 1 else
                f"rho = {rho:.3g} < 1, but after {STEPS} steps the gradient can still be "
                f"{norms[-1]:.3g} times its size (needs < {GONE:g}): decay this slow needs "
