@@ -5,6 +5,7 @@ Run from the repository root (a benchmark, not a test; pytest never collects it)
     python benchmarks/bench_charlm.py                  # both settings, writes benchmarks/charlm.md
     python benchmarks/bench_charlm.py --max-seconds 60 # a shorter cap per setting
     python benchmarks/bench_charlm.py --no-write       # print only
+    python benchmarks/bench_charlm.py --precision      # float32 against float64 (see below)
 
 The split is the chapter's: the first 90% of *Alice* is the training text, the last 10% is
 held out. The n-gram ladder is the chapter's too (``experiments.ngram.InterpolatedNGram``,
@@ -18,6 +19,12 @@ loss with ``charlm.nats_per_char`` after every pass. It stops at the first pass 
 target, or when the training time passes ``--max-seconds``. Time is the process's CPU time
 spent in ``train_tbptt`` (``time.process_time``, one BLAS thread), so other programs on a
 shared machine slow the clock less than they slow the wall; evaluation is not counted.
+
+``--precision`` answers another question: does training in float32 (as the chapter does) cost
+accuracy? It trains the chapter's main run (H = 100, B = 32, Adagrad 0.05, clipping by value
+at 5, four passes) from seeds 0, 1 and 2, once in float32 and once in float64, and writes the
+held-out bits per character of each into the section "float32 against float64" of charlm.md
+(the rest of the file is kept).
 """
 import argparse
 import os
@@ -66,12 +73,49 @@ def run(V, train_ids, heldout_ids, target, H, B, lr, max_seconds, seed=1):
     return curve
 
 
+PRECISION_HEADING = "## float32 against float64"
+
+
+def precision(V, train_ids, heldout_ids, seeds=(0, 1, 2), passes=4):
+    """Held-out bpc after ``passes`` passes of the chapter's main run, per dtype and seed."""
+    rows = {}
+    for dtype in (np.float32, np.float64):
+        for seed in seeds:
+            rnn = VanillaRNN(V, 100, V, seed=seed, dtype=dtype)
+            train_tbptt(rnn, train_ids, window=25, batch_size=32, epochs=passes,
+                        optimizer=Adagrad(rnn.params, lr=0.05), clip_value=5.0, progress=False)
+            rows[np.dtype(dtype).name, seed] = nats_per_char(rnn, heldout_ids) * BITS_PER_NAT
+            print(f"{np.dtype(dtype).name} seed {seed}: {rows[np.dtype(dtype).name, seed]:.3f} bpc",
+                  flush=True)
+    lines = [PRECISION_HEADING, "",
+             "Written by `python benchmarks/bench_charlm.py --precision`. The chapter's main run "
+             f"(H = 100, B = 32, Adagrad 0.05, clipping by value at 5, {passes} passes), "
+             "held-out bits per character.",
+             f"Date: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}.",
+             "", "| seed | float32 | float64 | difference |", "|---:|---:|---:|---:|"]
+    for seed in seeds:
+        a, b = rows["float32", seed], rows["float64", seed]
+        lines.append(f"| {seed} | {a:.3f} | {b:.3f} | {a - b:+.3f} |")
+    spread32 = [rows["float32", s] for s in seeds]
+    lines += ["", f"Spread between the float32 seeds: {max(spread32) - min(spread32):.3f} bpc.", ""]
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-seconds", type=float, default=300.0)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--precision", action="store_true")
     args = parser.parse_args()
     V, train_ids, heldout_ids = split()
+    if args.precision:
+        section = precision(V, train_ids, heldout_ids)
+        print(section)
+        if not args.no_write:
+            path = Path(__file__).with_name("charlm.md")
+            kept = path.read_text(encoding="utf-8").split(PRECISION_HEADING)[0].rstrip("\n")
+            path.write_text(kept + "\n\n" + section, encoding="utf-8")
+        return
     n_tune = len(heldout_ids)
     ladder = {order: InterpolatedNGram(order, V).fit(train_ids[:-n_tune])
               .tune(train_ids[-n_tune:]).fit(train_ids).nats_per_char(heldout_ids)
@@ -109,7 +153,11 @@ def main():
     ]
     print("\n".join(lines))
     if not args.no_write:
-        Path(__file__).with_name("charlm.md").write_text("\n".join(lines), encoding="utf-8")
+        path = Path(__file__).with_name("charlm.md")
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        kept = (PRECISION_HEADING + old.split(PRECISION_HEADING, 1)[1]
+                if PRECISION_HEADING in old else "")
+        path.write_text("\n".join(lines) + ("\n" + kept if kept else ""), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ from lamassu_course import (SGD, Adagrad, CharVocab, VanillaRNN, global_norm, on
                             softmax_cross_entropy, train_tbptt)
 from lamassu_course.experiments.charlm import (BITS_PER_NAT, Monitor, bigram_nats, nats_per_char,
                                               rate_grid, unigram_nats, word_set, word_share)
-from lamassu_course.experiments.clipping import StepRecorder, loss_along, run_until_spike
+from lamassu_course.experiments.clipping import (StepRecorder, clip_grid, loss_along,
+                                                 run_until_spike)
 
 
 def _stream(seed, n=200, V=6):
@@ -99,6 +100,9 @@ def test_monitor_records_losses_and_samples():
     assert monitor.heldout[-1] == pytest.approx(nats_per_char(rnn, ids[200:]), rel=1e-12)
     with pytest.raises(ValueError, match="every is 0"):
         Monitor(vocab, ids, ids, every=0)
+    held_only = Monitor(vocab, None, ids[200:], every=5)
+    held_only(0, rnn)
+    assert held_only.train == [] and held_only.heldout == [monitor.heldout[-1]]
 
 
 # ---------------------------------------------------------------- clipping demonstration
@@ -224,6 +228,54 @@ def test_rate_grid_counts_a_diverged_run_as_inf_and_refuses_bad_input():
         rate_grid(new_model, make, (), (0,), ids, ids, updates=1)
     with pytest.raises(ValueError, match="lr is -1"):      # not a divergence: raised
         rate_grid(new_model, make, (-1,), (0,), ids, ids, updates=1, window=10, batch_size=4)
+
+
+def test_rate_grid_records_each_run_for_reuse():
+    ids = _stream(4, n=1000)
+    new_model = lambda seed: VanillaRNN(6, 5, 6, seed=seed)      # noqa: E731
+    make = lambda params, lr: StepRecorder(SGD(params, lr=lr))   # noqa: E731
+    records = {}
+    rate_grid(new_model, make, (0.05, 0.2), (0, 1), ids[:800], ids[800:], updates=3,
+              window=10, batch_size=4, clip_norm=5.0, records=records)
+    assert sorted(records) == [(0.05, 0), (0.05, 1), (0.2, 0), (0.2, 1)]
+    assert len(records[0.2, 1]["loss"]) == 3 and len(records[0.2, 1]["optimizer"].lengths) == 3
+
+
+# ---------------------------------------------------------------- clip_grid
+def test_clip_grid_matches_rate_grid_and_reuses_known_runs():
+    ids = _stream(6, n=1000)
+    new_model = lambda seed: VanillaRNN(6, 5, 6, seed=seed)      # noqa: E731
+    settings = {"none": {}, "value 0.1": {"clip_value": 0.1}, "norm 1": {"clip_norm": 1.0}}
+    losses, runs = clip_grid(new_model, 0.5, settings, (0, 1), ids[:800], ids[800:],
+                             updates=3, window=10, batch_size=4)
+    assert losses.shape == (3, 2) and set(runs) == {(l, s) for l in settings for s in (0, 1)}
+    by_rate = rate_grid(new_model, lambda p, lr: SGD(p, lr=lr), (0.5,), (0, 1), ids[:800],
+                        ids[800:], updates=3, window=10, batch_size=4, clip_norm=1.0)
+    assert np.allclose(losses[2], by_rate[0], rtol=1e-12)
+    steps = runs["norm 1", 0]["steps"]
+    assert len(steps) == 3 and np.all(steps <= 0.5 * 1.0 * (1 + 1e-9))   # ||step|| <= lr c
+    value_steps = runs["value 0.1", 0]["steps"]
+    n = new_model(0).num_parameters()
+    assert np.all(value_steps <= 0.5 * 0.1 * np.sqrt(n) * (1 + 1e-9))     # <= lr c sqrt(n)
+    again, reused = clip_grid(new_model, 0.5, {"norm 1": {"clip_norm": 1.0}}, (0,), ids[:800],
+                              ids[800:], updates=3, window=10, batch_size=4,
+                              known={("norm 1", 0): (7.0, {"steps": "kept"})})
+    assert again[0, 0] == 7.0 and reused["norm 1", 0] == {"steps": "kept"}
+
+
+def test_clip_grid_refuses_bad_settings():
+    ids = _stream(6, n=1000)
+    new_model = lambda seed: VanillaRNN(6, 5, 6, seed=seed)      # noqa: E731
+    with pytest.raises(ValueError, match="expected a non-empty dict"):
+        clip_grid(new_model, 0.1, {}, (0,), ids, ids, updates=1)
+    with pytest.raises(ValueError, match=r"settings\['both'\]"):
+        clip_grid(new_model, 0.1, {"both": {"clip_value": 1.0, "clip_norm": 1.0}}, (0,), ids,
+                  ids, updates=1)
+    with pytest.raises(ValueError, match="updates is 0"):
+        clip_grid(new_model, 0.1, {"none": {}}, (0,), ids, ids, updates=0)
+    with pytest.raises(ValueError, match="need 4001 characters"):
+        clip_grid(new_model, 0.1, {"none": {}}, (0,), ids, ids, updates=100, window=10,
+                  batch_size=4)
 
 
 # ---------------------------------------------------------------- words of a sample

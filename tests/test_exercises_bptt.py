@@ -72,8 +72,10 @@ def truncated(rnn, xs, targets, k, carry_state=True, carry_grad=False, length=No
     return dW_hh / len(windows) if mean else dW_hh
 
 
-def choose_k(rnn, xs, targets, tol, carry=True, relative=True, which="W_hh", off=0):
+def choose_k(rnn, xs, targets, tol, carry=True, relative=True, which="W_hh", off=0,
+             search="every larger"):
     full = truncated_gradients(rnn, xs, targets, len(xs))[1]
+    errors = []
     for k in range(1, len(xs) + 1):
         if carry:
             grads = truncated_gradients(rnn, xs, targets, k)[1]
@@ -88,11 +90,28 @@ def choose_k(rnn, xs, targets, tol, carry=True, relative=True, which="W_hh", off
         elif which == "max":
             a, b = grads["W_hh"], full["W_hh"]
             diff, size = np.max(np.abs(a - b)), np.max(np.abs(a) + np.abs(b))
+        elif which == "truncated":
+            diff = np.linalg.norm(grads["W_hh"] - full["W_hh"])
+            size = np.linalg.norm(grads["W_hh"])
         else:
             diff, size = np.linalg.norm(grads["W_hh"] - full["W_hh"]), np.linalg.norm(full["W_hh"])
-        if diff <= (tol * size if relative else tol):
-            return k + off
-    return len(xs) + off
+        errors.append(diff <= (tol * size if relative else tol))
+    T = len(xs)
+    if search == "first":
+        return errors.index(True) + 1 + off
+    if search == "bisect":
+        low, high = 1, T
+        while low < high:
+            mid = (low + high) // 2
+            if errors[mid - 1]:
+                high = mid
+            else:
+                low = mid + 1
+        return low + off
+    k = T                                   # from T down: the last run of k's within tol
+    while k > 1 and errors[k - 2]:
+        k -= 1
+    return k + off
 
 
 # (check, the right answer, its number of cases)
@@ -169,6 +188,10 @@ WRONG = [
     (check_choose_k, lambda *a: choose_k(*a, which="all"), "you compared all the parameters"),
     (check_choose_k, lambda *a: choose_k(*a, which="max"), "you used the largest entry"),
     (check_choose_k, lambda *a: choose_k(*a, off=-1), "one too small"),
+    (check_choose_k, lambda *a: choose_k(*a, which="truncated"),
+     "you divided by the truncated gradient's norm"),
+    (check_choose_k, lambda *a: choose_k(*a, search="first"), "the first k within tol"),
+    (check_choose_k, lambda *a: choose_k(*a, search="bisect"), "bisection assumes"),
 ]
 
 CHECKS = [check_step_backward, check_dW_hh_two_steps, check_clip_by_global_norm,
@@ -206,13 +229,39 @@ def test_checks_are_exported():
         assert check.__name__ in exercises.__all__, f"{check.__name__} not in exercises.__all__"
 
 
-def test_clip_answer_may_change_grads_in_place(capsys):
+def test_clip_answer_that_changes_grads_in_place_is_rejected(checks):
     def in_place(grads, max_norm):
         norm = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
         for g in grads.values():
-            g *= min(1.0, max_norm / norm)      # the check passes a copy: the reference is safe
+            g *= min(1.0, max_norm / norm)      # right values, but the caller's arrays change
         return grads, norm
-    assert check_clip_by_global_norm(in_place) is True
+    checks.rejects(check_clip_by_global_norm, in_place, "grads was changed in place")
+
+
+def test_clip_check_leaves_its_cases_intact(capsys):
+    """After an in-place answer is caught, the next (right) answer still passes."""
+    def in_place(grads, max_norm):
+        for g in grads.values():
+            g *= 0.5
+        return grads, 1.0
+    assert check_clip_by_global_norm(in_place) is False
+    assert check_clip_by_global_norm(clip) is True
+
+
+def test_choose_k_cases_are_not_monotone():
+    """Each case has a k within tol followed by a larger k outside it: bisection and the
+    first k within tol are both wrong there, on at least one case."""
+    from lamassu_course.classroom.exercises.bptt import _k_errors, _k_from_errors, _K_CASES
+    from lamassu_course.classroom.exercises._runner import make_cases
+    from lamassu_course.classroom.exercises.bptt import _k_case
+    firsts, bisects = [], []
+    for case in make_cases(_k_case, _K_CASES):
+        errors = _k_errors(case["rnn"], case["xs"], case["targets"])
+        right = _k_from_errors(errors, case["tol"])
+        assert errors[right - 1:].max() <= case["tol"] < errors[right - 2]
+        firsts.append(_k_from_errors(errors, case["tol"], "first") != right)
+        bisects.append(_k_from_errors(errors, case["tol"], "bisect") != right)
+    assert any(firsts) and any(bisects)
 
 
 def test_clip_hint_shows_shapes_not_values(capsys):

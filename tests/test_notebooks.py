@@ -135,3 +135,46 @@ def test_glued_numbers_read_as_plain_numbers(path):
              if "application/papermill.record/text/plain" in out.get("data", {})]
     bad = [text for text in shown if text.startswith(("np.", "array("))]
     assert not bad, f"{path.name}: glued values shown as NumPy reprs: {bad}"
+
+
+# The widest line a code block on the website shows without scrolling sideways, in characters
+# of the code font, measured in Chromium on the built site at 1280 px (tests/site checks the
+# real page; this catches it before a build). Solutions sit in a dropdown, hidden inputs in a
+# toggle, so their columns are narrower.
+COLUMNS = {"solution": 69, "hide-input": 75, "": 77}
+
+
+def too_wide(nb):
+    """Every code or printed line of ``nb`` wider than its column, as messages."""
+    problems = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        kind = "solution" if "solution" in tags else "hide-input" if "hide-input" in tags else ""
+        lines = [] if "remove-input" in tags else "".join(cell["source"]).splitlines()
+        for output in [] if "remove-output" in tags else cell.get("outputs", []):
+            data = output.get("data", {})
+            if output["output_type"] == "stream":
+                lines += "".join(output["text"]).splitlines()
+            elif "text/plain" in data and not {"image/png", "text/html"} & data.keys():
+                lines += "".join(data["text/plain"]).splitlines()
+        problems += [f"cell {index}: {len(line)} > {COLUMNS[kind]} characters: {line}"
+                     for line in lines if len(line) > COLUMNS[kind]]
+    return problems
+
+
+def test_too_wide_finds_long_lines_by_cell_kind():
+    def cell(source, tags=(), text=""):
+        return {"cell_type": "code", "source": source, "metadata": {"tags": list(tags)},
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": text}]}
+    nb = {"cells": [cell("x" * 77), cell("x" * 70, ["solution"]), cell("y = 1", text="z" * 78),
+                    cell("x" * 99, ["remove-input"])]}
+    assert [p.split(":")[0] for p in too_wide(nb)] == ["cell 1", "cell 2"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_and_printed_lines_fit_the_column(path):
+    problems = too_wide(json.loads(path.read_text(encoding="utf-8")))
+    assert not problems, f"{path.name}: lines wider than the website's column:\n" + "\n".join(
+        problems[:20])

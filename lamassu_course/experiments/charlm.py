@@ -92,8 +92,9 @@ class Monitor:
     """A ``callback(step, rnn)`` for ``train_tbptt``: what the model knows as it trains.
 
     Every ``every`` updates it records ``nats_per_char`` on ``train_ids`` and ``heldout_ids``
-    (in ``steps``, ``train`` and ``heldout``). At each step of ``sample_at`` it stores a
-    sample of ``length`` characters after ``prime`` in ``samples[step]`` (temperature 1,
+    (in ``steps``, ``train`` and ``heldout``); with ``train_ids=None`` only the held-out text
+    is measured (``train`` stays empty), which halves the cost. At each step of ``sample_at``
+    it stores a sample of ``length`` characters after ``prime`` in ``samples[step]`` (temperature 1,
     seeded, so the same model gives the same text). Call ``monitor(0, rnn)`` before training
     to record the untrained model. ``streams`` is passed to ``nats_per_char``.
     """
@@ -111,14 +112,15 @@ class Monitor:
     def __call__(self, step, rnn):
         if step % self.every == 0:
             self.steps.append(step)
-            self.train.append(nats_per_char(rnn, self.train_ids, self.streams))
+            if self.train_ids is not None:
+                self.train.append(nats_per_char(rnn, self.train_ids, self.streams))
             self.heldout.append(nats_per_char(rnn, self.heldout_ids, self.streams))
         if step in self.sample_at:
             self.samples[step] = sample(rnn, self.vocab, self.prime, self.length, seed=self.seed)
 
 
 def rate_grid(new_model, make_optimizer, rates, seeds, train_ids, heldout_ids, *, updates,
-              window=25, batch_size=32, **train_options):
+              window=25, batch_size=32, records=None, **train_options):
     """Held-out nats per character after ``updates`` updates, for every rate and seed.
 
     ``new_model(seed)`` returns a fresh model; ``make_optimizer(params, rate)`` its optimiser.
@@ -126,7 +128,9 @@ def rate_grid(new_model, make_optimizer, rates, seeds, train_ids, heldout_ids, *
     once (``train_tbptt`` cuts them into ``batch_size`` streams: exactly ``updates`` windows),
     with ``train_options`` such as clip_norm, and is measured with ``nats_per_char`` on
     ``heldout_ids``. A run that diverges (its loss or gradient is not finite) counts as inf.
-    Returns an array (len(rates), len(seeds)).
+    If ``records`` is a dict, records[rate, seed] receives each finished run's ``train_tbptt``
+    result plus "optimizer" (the object ``make_optimizer`` returned), so that a later
+    experiment can reuse the run. Returns an array (len(rates), len(seeds)).
     """
     if isinstance(updates, bool) or not isinstance(updates, (int, np.integer)) or updates < 1:
         raise ValueError(f"updates is {updates!r}; expected a positive integer")
@@ -141,12 +145,14 @@ def rate_grid(new_model, make_optimizer, rates, seeds, train_ids, heldout_ids, *
     for i, rate in enumerate(rates):
         for j, seed in enumerate(seeds):
             rnn = new_model(seed)
+            optimizer = make_optimizer(rnn.params, rate)
             with np.errstate(all="ignore"):
                 try:
-                    train_tbptt(rnn, short, window=window, batch_size=batch_size,
-                                optimizer=make_optimizer(rnn.params, rate), progress=False,
-                                **train_options)
+                    result = train_tbptt(rnn, short, window=window, batch_size=batch_size,
+                                         optimizer=optimizer, progress=False, **train_options)
                     loss = nats_per_char(rnn, heldout_ids)
+                    if records is not None:
+                        records[rate, seed] = dict(result, optimizer=optimizer)
                 except ValueError as error:  # the optimiser refuses NaN gradients: diverged
                     if "NaN or inf" not in str(error):
                         raise

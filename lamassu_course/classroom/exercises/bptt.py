@@ -166,6 +166,7 @@ _CLIP_CASES = [(12.0, 5.0), (30.0, 1.0), (3.0, 5.0), (8.0, 5.0), (0.5, 2.0)]
 
 
 _KEYS = ("W_hx", "W_hh", "b_h", "W_yh", "b_y")
+_CHANGED = "grads changed in place"      # what the check sees when an answer modifies grads
 
 
 def _flat(result):
@@ -192,13 +193,19 @@ def check_clip_by_global_norm(fn):
     """Check ``fn(grads, max_norm) -> (clipped, norm)``: ``grads`` is a dict of arrays; norm is
     sqrt(sum of g**2 over every entry of every array), the norm BEFORE clipping; if it is
     above max_norm every array is multiplied by max_norm / norm, otherwise nothing changes.
-    ``clipped`` is a new dict with the same keys."""
+    ``clipped`` is a new dict with the same keys; ``grads`` and its arrays are left unchanged
+    (the check passes its own arrays and compares them afterwards)."""
     name = "check_clip_by_global_norm"
     if not callable(fn):
         return _fail(name, f"expected a function; got {type(fn).__name__} {fn!r}")
 
     def answer(grads, max_norm):
-        return _flat(fn({k: np.copy(v) for k, v in grads.items()}, max_norm))
+        before = {k: np.copy(v) for k, v in grads.items()}
+        result = fn(grads, max_norm)             # the case's own arrays, as a student would
+        if any(not np.array_equal(grads[k], before[k]) for k in before):
+            grads.update(before)                 # restore the case for the reference
+            return _CHANGED
+        return _flat(result)
 
     def reference(grads, max_norm):
         return _flat(clip_by_global_norm(dict(grads), max_norm))
@@ -221,6 +228,8 @@ def check_clip_by_global_norm(fn):
          "scales every entry by the same number"),
     ]
     symptoms = [
+        (lambda r, c: r is _CHANGED, "grads was changed in place: leave the caller's arrays as "
+         "they are and return a new dict (g * scale makes new arrays; g *= scale does not)"),
         (lambda r, c: isinstance(r, dict), "return a pair: (the clipped dict, the norm before "
          "clipping)"),
         (lambda r, c: isinstance(r, (tuple, list)) and len(r) == 2 and isinstance(r[1], dict),
@@ -299,14 +308,22 @@ def check_truncated_dW_hh(fn):
 
 
 # ---------------------------------------------------------------- choosing k
+# (T, V, H, spectral radius, tol): cases on which the error is not monotone in k, and every
+# mistake of check_choose_k gives a k of its own on at least one case
+_K_CASES = [(40, 5, 12, 0.9, 0.3), (30, 5, 8, 0.9, 0.3), (40, 5, 12, 1.3, 0.3),
+            (40, 5, 12, 1.3, 0.3)]
+
+
 def _k_case(rng, T, V, H, rho, tol):
     rnn = VanillaRNN(V, H, V, seed=int(rng.integers(1 << 30)), spectral_radius=rho)
     ids = rng.integers(0, V, size=T + 1)
     return dict(rnn=rnn, xs=np.eye(V)[ids[:-1]][:, None, :], targets=ids[1:, None], tol=tol)
 
 
-def _k_variant(rnn, xs, targets, tol, measure="relative", reset=False, name="W_hh"):
+def _k_errors(rnn, xs, targets, measure="relative", reset=False, name="W_hh"):
+    """The truncation error of every window k = 1..T (index k - 1), measured one way."""
     full = truncated_gradients(rnn, xs, targets, len(xs))[1]
+    errors = []
     for k in range(1, len(xs) + 1):
         if reset:
             grads = {p: 0.0 for p in full}
@@ -321,11 +338,32 @@ def _k_variant(rnn, xs, targets, tol, measure="relative", reset=False, name="W_h
             diff = relative_error(grads[name], full[name])
         elif measure == "absolute":
             diff = np.linalg.norm(grads[name] - full[name])
+        elif measure == "truncated":
+            diff = np.linalg.norm(grads[name] - full[name]) / np.linalg.norm(grads[name])
         else:
             diff = np.linalg.norm(grads[name] - full[name]) / np.linalg.norm(full[name])
-        if diff <= tol:
-            return k
-    return len(xs)
+        errors.append(diff)
+    return np.array(errors)
+
+
+def _k_from_errors(errors, tol, search="every larger"):
+    """k from the errors of k = 1..T: the smallest k such that k and every larger k are
+    within tol ("every larger"), the first k within tol ("first"), or bisection ("bisect")."""
+    within = errors <= tol
+    if search == "first":
+        return int(np.argmax(within)) + 1 if within.any() else len(errors)
+    if search == "bisect":
+        low, high = 1, len(errors)
+        while low < high:
+            middle = (low + high) // 2
+            low, high = (low, middle) if within[middle - 1] else (middle + 1, high)
+        return low
+    outside = np.flatnonzero(~within)
+    return int(outside[-1]) + 2 if len(outside) else 1
+
+
+def _k_variant(rnn, xs, targets, tol, search="every larger", **measure):
+    return _k_from_errors(_k_errors(rnn, xs, targets, **measure), tol, search)
 
 
 def _choose_k(rnn, xs, targets, tol):
@@ -333,25 +371,34 @@ def _choose_k(rnn, xs, targets, tol):
 
 
 def check_choose_k(fn):
-    """Check ``fn(rnn, xs, targets, tol) -> k``: the smallest window k (1 <= k <= T) whose
-    truncated gradient of W_hh is within ``tol`` of the full one, relative to the full one:
-    ||dW_hh(k) - dW_hh(T)|| <= tol * ||dW_hh(T)|| (Frobenius norms), where dW_hh(k) comes
-    from ``truncated_gradients(rnn, xs, targets, k)``. xs (T, B, V), targets (T, B)."""
+    """Check ``fn(rnn, xs, targets, tol) -> k``: the smallest window k (1 <= k <= T) such that
+    k and every larger window have a truncated gradient of W_hh within ``tol`` of the full
+    one, relative to the full one: ||dW_hh(k') - dW_hh(T)|| <= tol * ||dW_hh(T)|| for every
+    k' >= k (Frobenius norms), where dW_hh(k) comes from
+    ``truncated_gradients(rnn, xs, targets, k)``. The error need not fall steadily with k, so
+    the first k within tol is not always the answer. xs (T, B, V), targets (T, B)."""
     wrong = [
         (lambda c: _k_variant(**c, reset=True),
          "the state was reset to zero in each window: truncated BPTT carries hs[-1] into the "
          "next window and stops only the gradient (truncated_gradients does both)"),
         (lambda c: _k_variant(**c, measure="absolute"),
          "tol is relative: compare ||dW_hh(k) - dW_hh(T)|| with tol * ||dW_hh(T)||"),
+        (lambda c: _k_variant(**c, measure="truncated"),
+         "you divided by the truncated gradient's norm: tol is relative to the full "
+         "gradient, ||dW_hh(k) - dW_hh(T)|| <= tol * ||dW_hh(T)||"),
         (lambda c: _k_variant(**c, measure="global"),
          "you compared all the parameters at once; the question is about dW_hh alone"),
         (lambda c: _k_variant(**c, measure="max"),
          "you used the largest entry (relative_error); use the Frobenius norm of the whole "
          "difference, np.linalg.norm"),
+        (lambda c: _k_variant(**c, search="first"),
+         "that is the first k within tol, but a larger k falls outside tol again (the error "
+         "does not fall steadily with k): return the smallest k after which every k is within"),
+        (lambda c: _k_variant(**c, search="bisect"),
+         "bisection assumes the error falls steadily with k, and here it does not: check "
+         "every k, from T down, and return the smallest k after which every k is within tol"),
         (lambda c: _choose_k(**c) - 1,
-         "one too small: return the first k that is within tol, not the last one that is not"),
+         "one too small: return the smallest k that is within tol, not the last one that is not"),
     ]
-    # (T, V, H, spectral radius, tol): cases on which every mistake below gives its own k
-    cases = _cases(_k_case, [(30, 5, 8, 0.9, 0.1), (30, 5, 8, 1.3, 0.3), (40, 5, 8, 1.1, 0.1),
-                             (40, 5, 12, 0.9, 0.3)])
+    cases = _cases(_k_case, _K_CASES)
     return _run("check_choose_k", fn, cases, _choose_k, "", wrong)
