@@ -131,7 +131,9 @@ class InterpolatedNGram:
     with P_0 the uniform distribution over the vocabulary (so nothing has probability 0).
 
     ``order`` N uses up to N-1 characters of context; ``weights`` (N+1,) holds lambda_0
-    (uniform) .. lambda_N, uniform 1/(N+1) until ``tune`` sets them. ``fit`` replaces the
+    (uniform) .. lambda_N, uniform 1/(N+1) until ``tune`` sets them. (Chapter 3 names the
+    weights by context length instead: its lambda_u is ``weights[0]`` and its lambda_k, for k
+    characters of context, is ``weights[k + 1]``.) ``fit`` replaces the
     counts and keeps the weights, so ``fit(a).tune(b).fit(np.concatenate([a, b]))`` is allowed.
     A context is stored as an integer in base V, so V**order must stay below 2**62.
     """
