@@ -191,8 +191,12 @@ WRONG = [
      "steps early: keep iterating until the largest absolute change is below the tol argument"),
     (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol, max_steps: iterate(W_hh, W_hx, b_h, x, 1e-10),
      "steps late: stop at the first step whose largest absolute change"),   # tol ignored
+    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol, max_steps: iterate(W_hh, W_hx, b_h, x, 1e-10),
+     "you seem to ignore tol: a tolerance of your own, or an exact solver"),
+    (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol, max_steps: iterate(W_hh, W_hx, b_h, x, 1e-15),
+     "you seem to ignore tol"),                       # solved exactly
     (check_fixed_point, lambda *args: iterate(*args, change=np.linalg.norm),
-     "the 2-norm of the change is larger than its largest entry"),
+     "you seem to use the 2-norm of the change, which is larger than its largest entry"),
     (check_fixed_point, lambda *args: iterate(*args, start=0.3),
      "start the iteration from h = np.zeros(H)"),
     (check_fixed_point, lambda *args: iterate(*args, start=0.3, change=np.linalg.norm),
@@ -362,6 +366,15 @@ def test_two_fixed_points_case_has_two_attractors_told_apart_by_the_start():
     assert np.all(from_zero < -0.5) and np.all(from_elsewhere > 0.5), (from_zero, from_elsewhere)
     for h in (from_zero, from_elsewhere):
         assert silly._residual(h, case) < 1e-5, "both are fixed points (to within tol)"
+    drive = case["W_hx"] @ case["x"] + case["b_h"]   # the units do not interact: W_hh = 2 I
+    assert np.array_equal(case["W_hh"], 2 * np.eye(3))
+    for d in drive:                  # each unit: three fixed points, the outer two attract
+        grid = np.linspace(-1, 1, 200_001)
+        f = np.tanh(2 * grid + d) - grid
+        roots = grid[:-1][np.sign(f[:-1]) != np.sign(f[1:])]
+        assert len(roots) == 3 and roots[0] < -0.9 and 0 < roots[1] < 0.2 and roots[2] > 0.9
+        slopes = 2 * (1 - np.tanh(2 * roots + d) ** 2)     # |slope| < 1: attracts
+        assert np.array_equal(slopes < 1, [True, False, True])   # so 2**3 = 8 attract of 27
 
 
 def test_fixed_point_counts_the_steps_of_the_answers_loop():

@@ -156,9 +156,10 @@ def _slow_case(rng, H, D):
 
 
 def _two_fixed_points_case(rng, H, D):
-    """W_hh = 2 I with a small negative drive: two attracting fixed points, near -0.96 and +0.95
-    in every unit. From h = 0 the state goes to the negative one; from h = 0.3 to the positive
-    one. A larger tol (1e-6) also tells an answer that uses tol from one that ignores it."""
+    """W_hh = 2 I with a small negative drive: each unit has three fixed points, near -0.96,
+    +0.1 and +0.95 (the middle one repels), so the network has 27, of which 8 attract. From
+    h = 0 every unit goes to -0.96; from h = 0.3 every unit goes to +0.95. A larger tol (1e-6)
+    also tells an answer that uses tol from one that ignores it."""
     return dict(W_hh=2.0 * np.eye(H), W_hx=scaled_normal(rng, H, D, 0.01),
                 b_h=np.full(H, -0.1), x=rng.standard_normal(D), tol=1e-6,
                 max_steps=SETTLING_MAX_STEPS)
@@ -232,16 +233,21 @@ def _judge_fixed_point(h, c):
         return None
     step = int(np.argmin(gap))
     if gap[step] <= PATH_ATOL and step > n:
-        return (f"stopped {_steps(step - n)} late: stop at the first step whose largest absolute "
-                f"change, np.max(np.abs(h_new - h)), is below the tol argument (here tol={c['tol']:g}; "
-                f"the 2-norm of the change is larger than its largest entry, so it stops later)")
+        late = (f"stopped {_steps(step - n)} late: stop at the first step whose largest absolute "
+                f"change, np.max(np.abs(h_new - h)), is below the tol argument (here tol={c['tol']:g})")
+        norms = np.linalg.norm(np.diff(states, axis=0), axis=1)
+        if step == 1 + int(np.argmax(norms < c["tol"])):   # where a 2-norm loop stops
+            return late + ("; you seem to use the 2-norm of the change, which is larger than "
+                           "its largest entry, so it stops later")
+        return late + ("; you seem to ignore tol: a tolerance of your own, or an exact solver, "
+                       "gives a state further along the path")
     if gap[step] <= PATH_ATOL:
         return (f"stopped {_steps(n - step)} early: keep iterating until the largest absolute "
                 f"change is below the tol argument (here tol={c['tol']:g})")
     if _residual(h, c) < 1e-8:
         other = np.max(np.abs(h - _fixed_point(**c))) > 1e-3
         return ("your state is " + ("a fixed point, but not the one that h = 0 leads to (this "
-                                    "network has two)" if other else
+                                    "network has several)" if other else
                                     "near the fixed point, but off the path that starts at h = 0")
                 + ": start the iteration from h = np.zeros(H), the exercise's h = 0")
     return (f"not a fixed point: the residual ||h - tanh(W_hh h + W_hx x + b_h)|| is "
@@ -255,7 +261,7 @@ def check_fixed_point(fn):
     steps pass without that.
 
     Seven networks settle (max_steps=3000): five contractions, a slow one (about 950 steps) and
-    one with two fixed points (tol=1e-6). Each passes when the answer returns the state where the
+    one with several attracting fixed points (tol=1e-6). Each passes when the answer returns the state where the
     reference loop stops, or the one before it (within 1e-12). Then one network's state cycles
     forever (max_steps=100): the answer must raise RuntimeError after max_steps steps (its loop
     counted by the step guard, one step of slack). An answer still running after 20 * max_steps
