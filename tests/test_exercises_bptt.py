@@ -99,6 +99,9 @@ def choose_k(rnn, xs, targets, tol, carry=True, relative=True, which="W_hh", off
     T = len(xs)
     if search == "first":
         return errors.index(True) + 1 + off
+    if search.startswith("look ahead"):          # k and the next m windows within tol
+        m = int(search.split()[-1])
+        return next(k for k in range(1, T + 1) if all(errors[k - 1:k + m])) + off
     if search == "bisect":
         low, high = 1, T
         while low < high:
@@ -122,7 +125,7 @@ RIGHT = [
     (check_dW_hh_two_steps, two_steps(**TWO_STEPS).tolist(), 1),
     (check_clip_by_global_norm, clip, 5),
     (check_truncated_dW_hh, truncated, 4),
-    (check_choose_k, choose_k, 4),
+    (check_choose_k, choose_k, 5),
 ]
 
 # (check, a typical wrong answer, the words its hint must contain)
@@ -192,6 +195,9 @@ WRONG = [
      "you divided by the truncated gradient's norm"),
     (check_choose_k, lambda *a: choose_k(*a, search="first"), "the first k within tol"),
     (check_choose_k, lambda *a: choose_k(*a, search="bisect"), "bisection assumes"),
+    *[(check_choose_k, lambda *a, m=m: choose_k(*a, search=f"look ahead {m}"),
+       "not enough" if m == 8 else "")
+      for m in (3, 4, 5, 6, 8, 12)],
 ]
 
 CHECKS = [check_step_backward, check_dW_hh_two_steps, check_clip_by_global_norm,
