@@ -264,7 +264,7 @@ class StepSoftmax:
     Output step t gets its own multinomial logistic regression, p(z_t | x) = softmax(W_t f(x)),
     on f(x), the one-hot features of (position, input token) plus a bias: "the word at input
     position p is w". Each is fitted by full-batch gradient descent with Nesterov momentum on
-    the mean cross-entropy + (l2 / 2) |W_t|^2 (convex, so it goes to the one minimum). It can
+    the mean cross-entropy + ``(l2 / 2) |W_t|^2`` (convex, so it goes to the one minimum). It can
     compose an output from parts (digit t from the words at their positions) but keeps
     nothing from step to step.
 
