@@ -107,9 +107,11 @@ def offline_jshtml(html, alt, caption=None):
     button icons as characters, ``alt`` text on the frame image, and the player wrapped in
     a ``<figure>`` with ``caption`` (if given) as its ``<figcaption>``.
 
-    >>> page = offline_jshtml('<link rel="stylesheet" href="https://cdn/font-awesome.css">'
-    ...                       '<img id="_anim_img1"><button><i class="fa fa-play"></i></button>',
-    ...                       alt="frames")
+    >>> player = ('<link rel="stylesheet" '
+    ...           'href="https://cdn/font-awesome.css">'
+    ...           '<img id="_anim_img1">'
+    ...           '<button><i class="fa fa-play"></i></button>')
+    >>> page = offline_jshtml(player, alt="frames")
     >>> "https://" in page, 'alt="frames"' in page
     (False, True)
     """

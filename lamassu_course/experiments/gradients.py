@@ -2,8 +2,9 @@
 
 With a_t = W_hh h_{t-1} + W_hx x_t + b_h and h_t = g1(a_t), one step back multiplies by::
 
-    dh_t/dh_{t-1} = diag(g1'(a_t)) W_hh,    so    dL_T/dh_t = (dh_T/dh_t)^T dL_T/dh_T,
-    dh_T/dh_t = (dh_T/dh_{T-1}) (dh_{T-1}/dh_{T-2}) ... (dh_{t+1}/dh_t)    (T - t factors).
+    dh_t/dh_{t-1} = diag(g1'(a_t)) W_hh,
+    dL_T/dh_t = (dh_T/dh_t)^T dL_T/dh_T,
+    dh_T/dh_t = (dh_T/dh_{T-1}) ... (dh_{t+1}/dh_t)    (T - t factors).
 
 With ``|g1'| <= gamma``, ``||dh_T/dh_t|| <= (gamma sigma_max(W_hh))^(T-t)`` (Pascanu et al., 2013).
 For a linear g1 the norm grows or shrinks like rho(W_hh)^(T-t) once T - t is large, so the slope

@@ -3,9 +3,9 @@
 Each sequence has T = L + 1 steps over D = n_symbols + 1 input channels (one-hot)::
 
     x_1        the symbol s to remember, one of n_symbols
-    x_2..x_L   distractors: random symbols from the same n_symbols (adding up the inputs
-               helps only a little: the first symbol is one vote among L, see
-               ``counting_accuracy``)
+    x_2..x_L   distractors: random symbols from the same n_symbols
+               (adding up the inputs helps only a little: the first
+               symbol is one vote among L, see counting_accuracy)
     x_{L+1}    the cue (channel D - 1): "answer now"
 
 Only y_{L+1} is scored, against s, so the gradient that teaches the network to keep s must

@@ -12,8 +12,8 @@ transposed weight, a missing bias, ...), or else the largest difference. It retu
     ✓ check_tanh_derivative: correct on 4 cases
     True
     >>> check_tanh_derivative(lambda a: 1 - a ** 2)
-    ✗ check_tanh_derivative: 1 - a**2 uses a where it needs tanh(a): d tanh(a)/da = 1 - tanh(a)**2
-       (case 1 of 4, inputs a (7,))
+    ✗ check_tanh_derivative: 1 - a**2 uses a where it needs tanh(a):
+      d tanh(a)/da = 1 - tanh(a)**2 (case 1 of 4, inputs a (7,))
     False
 """
 from .formulation import (check_count_parameters, check_output_probabilities,
