@@ -6,7 +6,8 @@ Three rooms, by role; imports only run down this list (``tests/test_layout.py`` 
 
 The network, this top level: the equations and everything a reader reuses. ``activations``
 (g1, g2 and derivatives), ``layers`` (one function per equation, with its backward), ``rnn``
-(``VanillaRNN``), ``gated`` (a GRU), ``init``, ``losses``, ``gradcheck``, ``optim``
+(``VanillaRNN``), ``gated`` (a GRU), ``lstm`` (``LSTM``), ``stacked`` (``StackedRNN``),
+``bidirectional`` (``BidirectionalRNN``), ``init``, ``losses``, ``gradcheck``, ``optim``
 (optimisers, clipping), ``data`` (vocabulary, one-hot, TBPTT windows, the shipped text),
 ``training`` and ``sampling``. It imports only NumPy (and tqdm for progress bars).
 
@@ -19,6 +20,7 @@ The classroom, ``lamassu_course.classroom``: ``exercises``, ``student``, ``plots
 ``applications``). It imports the network and the experiments.
 """
 from .activations import ACTIVATIONS, get_activation, sigmoid, softmax
+from .bidirectional import BidirectionalRNN
 from .data import CharVocab, load_text, one_hot, tbptt_windows
 from .gated import GRU
 from .gradcheck import check_gradients, numerical_gradient, numerical_gradients, relative_error
@@ -26,9 +28,11 @@ from .init import orthogonal, scaled_normal, spectral_radius, with_spectral_radi
 from .layers import (hidden_backward, hidden_forward, hidden_step, hidden_step_backward,
                      output_backward, output_forward, output_step, output_step_backward)
 from .losses import mean_squared_error, softmax_cross_entropy
+from .lstm import LSTM, lstm_step_backward, lstm_step_forward
 from .optim import SGD, Adagrad, clip_by_global_norm, clip_by_value, global_norm
 from .rnn import PARAM_NAMES, VanillaRNN
 from .sampling import sample
+from .stacked import StackedRNN
 from .training import train, train_step, train_tbptt
 
 __version__ = "0.1.0"
@@ -41,6 +45,7 @@ __all__ = [
     "hidden_backward", "hidden_forward", "hidden_step", "hidden_step_backward",
     "output_backward", "output_forward", "output_step", "output_step_backward",
     "mean_squared_error", "softmax_cross_entropy",
+    "LSTM", "lstm_step_backward", "lstm_step_forward", "BidirectionalRNN", "StackedRNN",
     "SGD", "Adagrad", "clip_by_global_norm", "clip_by_value", "global_norm",
     "PARAM_NAMES", "VanillaRNN", "sample", "train", "train_step", "train_tbptt",
 ]

@@ -3,6 +3,7 @@ import numpy as np
 
 from .activations import softmax
 from .data import one_hot
+from .training import final_state
 
 __all__ = ["sample"]
 
@@ -13,7 +14,8 @@ def sample(rnn, vocab, prime, length, *, temperature=1.0, seed=None):
     Each next character is drawn from softmax(y_t / temperature), where y_t are the
     network's logits (``output_activation="identity"``). Temperature 1 samples the model as
     it is; below 1 is more conservative, above 1 more random. The same ``seed`` gives the
-    same text. Returns the ``length`` new characters.
+    same text. Returns the ``length`` new characters. Works on any model of the package: the
+    state carried from one character to the next is ``training.final_state``'s.
     """
     D, _, K = rnn.sizes
     if D != vocab.size or K != vocab.size:
@@ -28,12 +30,12 @@ def sample(rnn, vocab, prime, length, *, temperature=1.0, seed=None):
     if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
         raise ValueError(f"length is {length!r}; expected an integer >= 0")
     rng = np.random.default_rng(seed)
-    ys, hs = rnn.forward(vocab.one_hot(prime)[:, None, :])
-    logits, h = ys[-1, 0], hs[-1]
+    ys, cache = rnn.forward(vocab.one_hot(prime)[:, None, :])
+    logits, state = ys[-1, 0], final_state(rnn, cache)   # any model: h, or (h, c), or a stack
     out = []
     for _ in range(length):
         idx = int(rng.choice(vocab.size, p=softmax(logits / temperature)))
         out.append(idx)
-        ys, hs = rnn.forward(one_hot([[idx]], vocab.size), h)
-        logits, h = ys[-1, 0], hs[-1]
+        ys, cache = rnn.forward(one_hot([[idx]], vocab.size), **state)
+        logits, state = ys[-1, 0], final_state(rnn, cache)
     return vocab.decode(np.array(out, dtype=np.int64))
