@@ -33,7 +33,7 @@ def test_step_softmax_reaches_the_minimum_and_composes():
     rng = np.random.default_rng(0)
     inputs = rng.integers(0, 3, (2, 60))                  # Tx=2, N=60, n_in=3
     outputs = np.stack([inputs[1], (inputs[0] + 1) % 3])  # step 1 copies x_2, step 2 shifts x_1
-    model = StepSoftmax(inputs, outputs, 3, 3, l2=0.01, steps=3000)
+    model = StepSoftmax(inputs, outputs, 3, 3, l2=0.01)
     assert np.array_equal(model.predict(inputs), outputs)
     X = model._features(inputs)
 
@@ -48,13 +48,34 @@ def test_step_softmax_reaches_the_minimum_and_composes():
         W = model.W[t]
         grad = [(objective(W + eps * E, t) - objective(W - eps * E, t)) / (2 * eps)
                 for E in np.eye(W.size).reshape(-1, *W.shape)]
-        assert np.abs(grad).max() < 1e-5, np.abs(grad).max()
+        assert np.abs(grad).max() < 1e-6, np.abs(grad).max()
+    # a warm start from another penalty's model reaches the same minimum
+    warm = StepSoftmax(inputs, outputs, 3, 3, l2=0.01,
+                       start=StepSoftmax(inputs, outputs, 3, 3, l2=0.1))
+    assert np.abs(warm.W - model.W).max() < 1e-5
+    with pytest.raises(ValueError, match="start"):
+        StepSoftmax(inputs[:1], outputs, 3, 3, start=model)
+    with pytest.raises(ValueError, match="tol"):
+        StepSoftmax(inputs, outputs, 3, 3, tol=0)
     with pytest.raises(ValueError, match="outputs"):
         StepSoftmax(inputs, outputs + 3, 3, 3)
     with pytest.raises(ValueError, match="inputs"):
         model.predict(inputs[:1])
     with pytest.raises(ValueError, match="inputs"):
         StepSoftmax(inputs + 5, outputs, 3, 3)
+
+
+def test_lbfgs_finds_the_minimum_of_a_quadratic_and_says_when_it_cannot():
+    from lamassu_course.experiments.baselines import _lbfgs
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((6, 6))
+    A = A @ A.T + 0.1 * np.eye(6)                        # condition number about 200
+    b = 0.1 * rng.standard_normal(6)
+    w = _lbfgs(lambda w: (0.5 * w @ A @ w - b @ w, A @ w - b), np.zeros(6), tol=1e-7)
+    assert np.allclose(w, np.linalg.solve(A, b), rtol=0, atol=1e-5)
+    with pytest.raises(RuntimeError, match="tol"):
+        _lbfgs(lambda w: (0.5 * w @ A @ w - b @ w, A @ w - b), np.zeros(6), tol=1e-7,
+               max_iter=2)
 
 
 def test_fit_logistic_reaches_the_minimum_and_separates():

@@ -2,10 +2,12 @@
 import numpy as np
 import pytest
 
-from lamassu_course import VanillaRNN, numerical_gradient, relative_error, softmax_cross_entropy
+from lamassu_course import (VanillaRNN, numerical_gradient, relative_error, softmax,
+                            softmax_cross_entropy)
 from lamassu_course.classroom.applications import note_frequency, synthesize
 from lamassu_course.experiments.seq2seq import (encoder_decoder_loss, greedy_decode,
-                                    last_step_cross_entropy, minibatches)
+                                    last_outputs, last_step_cross_entropy, minibatches,
+                                    train_many_to_one)
 from lamassu_course.experiments.tasks import (entity_f1, entity_spans, in_key, number_words, pad_left,
                                   pad_right, scale_walks, sentiment_sentences,
                                   tagged_sentences, two_moons, next_note_probabilities,
@@ -75,6 +77,86 @@ def test_greedy_decode_feeds_back_its_own_tokens():
     assert np.array_equal(out[0], first)
     after_end = np.cumsum(out == 1, axis=0) > 0
     assert np.all(out[after_end] == 1), "after <end> a sequence must keep emitting <end>"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_many_to_one_gradient_at_each_last_real_step_matches_finite_differences(seed):
+    """Right-padded sequences read at their own last real step: every parameter's gradient
+    (through last_step_cross_entropy with lengths and BPTT) against finite differences."""
+    rng = np.random.default_rng(seed)
+    T, B, D, H, K = 5, 4, 3, 4, 3
+    rnn = VanillaRNN(D, H, K, seed=seed)
+    xs, labels = rng.standard_normal((T, B, D)), rng.integers(0, K, B)
+    lengths = np.array([5, 1, 3, 2])
+
+    def loss():
+        return last_step_cross_entropy(rnn.forward(xs)[0], labels, lengths)[0]
+
+    ys, hs = rnn.forward(xs)
+    _, dys = last_step_cross_entropy(ys, labels, lengths)
+    nonzero = np.abs(dys).sum(axis=2) > 0
+    assert np.array_equal(nonzero, np.arange(T)[:, None] == lengths - 1), \
+        "dys must be nonzero only at each sequence's last real step"
+    grads = rnn.backward(xs, hs, dys)
+    for name, param in rnn.params.items():
+        err = relative_error(grads[name], numerical_gradient(loss, param))
+        assert err < 1e-7, f"{name}: relative error {err:.2e}"
+    # the pad steps (after each sequence) change neither the loss nor any gradient
+    xs_other = xs.copy()
+    xs_other[np.arange(T)[:, None] >= lengths] = rng.standard_normal(D)
+    ys2, hs2 = rnn.forward(xs_other)
+    grads2 = rnn.backward(xs_other, hs2, last_step_cross_entropy(ys2, labels, lengths)[1])
+    for name in rnn.params:
+        assert np.allclose(grads2[name], grads[name], rtol=0, atol=1e-14), name
+
+
+def _score_padded(rnn, review, other, pad_at_end):
+    """p(class 1) of ``review`` (token ids) in a batch with ``other``, one-hot, V = 6."""
+    if pad_at_end:
+        ids, real = pad_right([review, other])
+        ys = rnn.forward(np.eye(6)[ids])[0]
+        return softmax(last_outputs(ys, real.sum(axis=0).astype(int)))[0, 1]
+    ys = rnn.forward(np.eye(6)[pad_left([review, other])])[0]
+    return softmax(ys[-1])[0, 1]
+
+
+def test_a_review_scores_the_same_whatever_the_padding_of_its_batch():
+    rnn = VanillaRNN(6, 5, 2, seed=3)
+    review = [3, 1, 4]
+    scores = [_score_padded(rnn, review, other, pad_at_end=True)
+              for other in ([2], [1, 5, 2, 2, 5, 1, 3, 2, 4])]
+    assert abs(scores[0] - scores[1]) < 1e-12, scores
+    # padding at the start and reading step T, the old way, fails this test
+    left = [_score_padded(rnn, review, other, pad_at_end=False)
+            for other in ([2], [1, 5, 2, 2, 5, 1, 3, 2, 4])]
+    assert abs(left[0] - left[1]) > 1e-3, left
+
+
+def test_train_many_to_one_with_lengths_ignores_the_pads():
+    """Trained with lengths, the pads' inputs (and how many there are) change nothing."""
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 5, 40)
+    xs = rng.standard_normal((6, 40, 2))
+    labels = (xs[0, :, 0] > 0).astype(int)
+    noisy = xs.copy()
+    noisy[np.arange(6)[:, None] >= lengths] = 7.0          # other pads, two more steps
+    noisy = np.concatenate([noisy, np.full((2, 40, 2), -3.0)])
+    a, _ = train_many_to_one(xs, labels, 4, seed=1, lengths=lengths, steps=20, batch_size=10)
+    b, _ = train_many_to_one(noisy, labels, 4, seed=1, lengths=lengths, steps=20,
+                             batch_size=10)
+    for name in a.params:
+        assert np.allclose(a.params[name], b.params[name], rtol=0, atol=1e-12), name
+    with pytest.raises(ValueError, match="lengths"):
+        train_many_to_one(xs, labels, 4, seed=1, lengths=lengths + 6)
+
+
+def test_last_outputs_picks_each_last_real_step():
+    ys = np.arange(24.0).reshape(4, 3, 2)
+    assert last_outputs(ys, np.array([4, 1, 2])).tolist() == [[18, 19], [2, 3], [10, 11]]
+    assert np.array_equal(last_outputs(ys), ys[-1])
+    for bad in (np.array([0, 1, 2]), np.array([1, 2]), np.array([1.0, 2.0, 3.0])):
+        with pytest.raises(ValueError, match="lengths"):
+            last_outputs(ys, bad)
 
 
 def test_last_step_cross_entropy_checks_shapes():

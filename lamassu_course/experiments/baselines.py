@@ -11,7 +11,8 @@
   lower orders.
 * ``nearest_neighbour``: copy the answer of the most similar training input.
 * ``StepSoftmax``: one softmax regression per output step on the one-hot (position, token)
-  features of the input; it writes an output token by token, with no hidden state.
+  features of the input, fitted to its minimum by L-BFGS; it writes an output token by token,
+  with no hidden state.
 
 None of them has a hidden state; each is what a count or a straight line can do.
 """
@@ -258,20 +259,59 @@ def nearest_neighbour(train_inputs, train_outputs, inputs):
 
 
 # ---------------------------------------------------------------- a softmax per output step
+def _lbfgs(objective, w, tol, memory=10, max_iter=5000):
+    """Minimise a smooth convex function from ``w`` by L-BFGS with a backtracking (Armijo)
+    line search; ``objective(w) -> (value, gradient)``. Stops when every entry of the
+    gradient is below ``tol`` in size. Returns the minimiser. The line search compares
+    values, so ``tol`` must be large enough that the value still changes in float64 on the
+    way there (about sqrt(1e-16 abs(f) / curvature)); else it raises RuntimeError."""
+    value, grad = objective(w)
+    steps, changes = [], []                       # s_i = w_{i+1} - w_i, y_i = g_{i+1} - g_i
+    for _ in range(max_iter):
+        if np.abs(grad).max() < tol:
+            return w
+        direction, alphas = -grad, []             # the two-loop recursion: -H_k grad
+        for s, y in zip(reversed(steps), reversed(changes)):
+            alphas.append(np.vdot(s, direction) / np.vdot(y, s))
+            direction = direction - alphas[-1] * y
+        if steps:
+            direction = direction * np.vdot(steps[-1], changes[-1]) / np.vdot(changes[-1],
+                                                                               changes[-1])
+        for s, y, alpha in zip(steps, changes, reversed(alphas)):
+            direction = direction + (alpha - np.vdot(y, direction) / np.vdot(y, s)) * s
+        slope = np.vdot(grad, direction)
+        if slope >= 0:                            # not a descent direction: restart
+            direction, slope, steps, changes = -grad, -np.vdot(grad, grad), [], []
+        rate = 1.0 if steps else min(1.0, 1.0 / np.abs(grad).sum())
+        while True:
+            new_w = w + rate * direction
+            new_value, new_grad = objective(new_w)
+            if new_value <= value + 1e-4 * rate * slope or rate < 1e-12:
+                break
+            rate /= 2
+        if np.vdot(new_w - w, new_grad - grad) > 1e-12:
+            steps = (steps + [new_w - w])[-memory:]
+            changes = (changes + [new_grad - grad])[-memory:]
+        w, value, grad = new_w, new_value, new_grad
+    raise RuntimeError(f"L-BFGS did not reach tol={tol} in {max_iter} iterations")
+
+
 class StepSoftmax:
     """Write an output sequence token by token, each step from the whole input, no state.
 
     Output step t gets its own multinomial logistic regression, p(z_t | x) = softmax(W_t f(x)),
     on f(x), the one-hot features of (position, input token) plus a bias: "the word at input
-    position p is w". Each is fitted by full-batch gradient descent with Nesterov momentum on
-    the mean cross-entropy + ``(l2 / 2) |W_t|^2`` (convex, so it goes to the one minimum). It can
-    compose an output from parts (digit t from the words at their positions) but keeps
-    nothing from step to step.
+    position p is w". Each is fitted to the minimum of the mean cross-entropy
+    + ``(l2 / 2) |W_t|^2`` (convex, with one minimum) by L-BFGS, until every entry of the
+    gradient is below ``tol``: training longer cannot change it. ``start``, a StepSoftmax
+    fitted to inputs of the same shape (say with another ``l2``), is where the search starts,
+    which only makes it faster. It can compose an output from parts (digit t from the words at
+    their positions) but keeps nothing from step to step.
 
     inputs (Tx, N) ints in [0, n_in); outputs (Ty, N) ints in [0, n_out).
     """
 
-    def __init__(self, inputs, outputs, n_in, n_out, l2=1e-3, steps=300):
+    def __init__(self, inputs, outputs, n_in, n_out, l2=1e-3, tol=1e-7, start=None):
         self.n_in, self.n_out = _positive("n_in", n_in), _positive("n_out", n_out)
         X = self._features(inputs)
         Z = np.asarray(outputs)
@@ -281,17 +321,29 @@ class StepSoftmax:
                              f"(Ty, {len(X)}) integers in [0, {self.n_out - 1}]")
         if not l2 > 0:
             raise ValueError(f"l2 is {l2!r}; expected a number > 0")
-        N = len(X)
-        Y = np.eye(self.n_out)[Z]                                  # (Ty, N, K)
-        # the mean cross-entropy's gradient is Lipschitz with constant <= |X|_2^2 / (2N)
-        lr = 1.0 / (np.linalg.norm(X, 2) ** 2 / (2 * N) + l2)
-        self.W = previous = np.zeros((len(Z), X.shape[1], self.n_out))
-        for k in range(_positive("steps", steps)):
-            ahead = self.W + k / (k + 3) * (self.W - previous)       # Nesterov's look-ahead
-            logits = X @ ahead                                      # (Ty, N, K)
-            p = np.exp(logits - logits.max(axis=-1, keepdims=True))
-            p /= p.sum(axis=-1, keepdims=True)
-            previous, self.W = self.W, ahead - lr * (X.T @ (p - Y) / N + l2 * ahead)
+        if not tol > 0:
+            raise ValueError(f"tol is {tol!r}; expected a number > 0")
+        N, F, Ty, K = len(X), X.shape[1], len(Z), self.n_out
+        shape = (F, Ty, K)          # all output steps in one product: X (N, F) @ (F, Ty K)
+        if start is None:
+            w = np.zeros(shape)
+        elif isinstance(start, StepSoftmax) and start.W.shape == (Ty, F, K):
+            w = start.W.transpose(1, 0, 2).copy()
+        else:
+            raise ValueError(f"start is {start!r}; expected a StepSoftmax with W of shape "
+                             f"{(Ty, F, K)}")
+        Y = np.eye(K)[Z.T]                                           # (N, Ty, K)
+
+        def objective(w):
+            logits = (X @ w.reshape(F, -1)).reshape(N, Ty, K)
+            logits = logits - logits.max(axis=-1, keepdims=True)
+            log_p = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+            value = -np.sum(log_p * Y) / N + l2 / 2 * np.sum(w ** 2)
+            grad = (X.T @ (np.exp(log_p) - Y).reshape(N, -1)).reshape(shape) / N + l2 * w
+            return value, grad
+
+        self.l2 = float(l2)
+        self.W = _lbfgs(objective, w, tol).transpose(1, 0, 2)       # (Ty, F, K)
 
     def _features(self, inputs):
         ids = np.asarray(inputs)

@@ -1,7 +1,9 @@
 """Losses and loops for the shapes of Chapter 5 that need more than ``train``.
 
 Many-to-one: the loss reads only the last output, L = CE(y_T, label), so dL/dy_t = 0 for t < T
-and BPTT carries the one gradient back through every step.
+and BPTT carries the one gradient back through every step. Sequences of different lengths are
+padded at the end and each is read at its own last real step, t = length - 1: its output
+there depends on its own words only, never on how much padding the batch gave it.
 
 Encoder-decoder (Tx != Ty): an encoder RNN reads x_1..x_Tx; its last state starts the
 decoder, s_0 = h_Tx. The decoder reads the previous target token (teacher forcing) and
@@ -23,40 +25,82 @@ from ..optim import Adagrad, clip_by_global_norm
 from ..rnn import VanillaRNN
 from ..training import train
 
-__all__ = ["last_step_cross_entropy", "train_many_to_one", "encoder_decoder_loss",
+__all__ = ["last_step_cross_entropy", "last_outputs", "train_many_to_one", "encoder_decoder_loss",
            "train_encoder_decoder",
            "greedy_decode", "teacher_forced_decode", "minibatches", "generate"]
 
 
-def last_step_cross_entropy(ys, labels):
-    """Cross-entropy of the last output only: ys (T, B, K), labels (B,) ints -> (loss, dys).
+def _check_lengths(lengths, T, B):
+    lengths = np.asarray(lengths)
+    if lengths.shape != (B,) or lengths.dtype.kind not in "iu" or \
+            (B and (lengths.min() < 1 or lengths.max() > T)):
+        raise ValueError(f"lengths has shape {lengths.shape} and dtype {lengths.dtype}; "
+                         f"expected ({B},) integers in 1..{T}")
+    return lengths
 
-    L = (1/B) sum_b CE(softmax(ys[T-1, b]), labels[b]); dys is zero except at t = T-1.
-    Pass it as ``loss_fn`` to ``train_step`` / ``train``."""
+
+def last_outputs(ys, lengths=None):
+    """Each sequence's output at its last real step: ys (T, B, K) -> (B, K).
+
+    ``lengths`` (B,) ints in 1..T are the real lengths of sequences padded at the end (as
+    ``tasks.pad_right`` pads them): sequence b is read at step lengths[b] - 1. The recurrence
+    runs forward, so that output has seen the sequence's words and no pad. Without
+    ``lengths``, every sequence is read at the last step T (sequences padded at the start)."""
     ys = np.asarray(ys)
     if ys.ndim != 3:
         raise ValueError(f"ys has shape {ys.shape}; expected (T, B, K)")
+    if lengths is None:
+        return ys[-1]
+    lengths = _check_lengths(lengths, *ys.shape[:2])
+    return ys[lengths - 1, np.arange(ys.shape[1])]
+
+
+def last_step_cross_entropy(ys, labels, lengths=None):
+    """Cross-entropy of the last output only: ys (T, B, K), labels (B,) ints -> (loss, dys).
+
+    L = (1/B) sum_b CE(softmax(ys[T-1, b]), labels[b]); dys is zero except at t = T-1.
+    With ``lengths`` (B,) (sequences padded at the end), sequence b is read at its own last
+    real step, ys[lengths[b] - 1, b], and dys is zero everywhere else: no gradient enters at
+    a pad step, and BPTT carries none back through one (the pads come after).
+    Pass it as ``loss_fn`` to ``train_step`` / ``train`` (with ``lengths``, through a lambda)."""
+    last = last_outputs(ys, lengths)
+    ys = np.asarray(ys)
     check_shape("labels", labels, (ys.shape[1],), ("B",))
-    loss, dlast = softmax_cross_entropy(ys[-1], labels)
+    loss, dlast = softmax_cross_entropy(last, labels)
     dys = np.zeros_like(ys, dtype=dlast.dtype)
-    dys[-1] = dlast
+    if lengths is None:
+        dys[-1] = dlast
+    else:
+        dys[np.asarray(lengths) - 1, np.arange(ys.shape[1])] = dlast
     return loss, dys
 
 
-def train_many_to_one(xs, labels, hidden_size, seed, *, steps=600, batch_size=50, lr=0.05,
-                      clip_norm=5.0):
+def train_many_to_one(xs, labels, hidden_size, seed, *, lengths=None, steps=600, batch_size=50,
+                      lr=0.05, clip_norm=5.0):
     """A many-to-one classifier trained from ``seed``: a VanillaRNN (D, hidden_size, K) with
     K = labels.max() + 1, ``steps`` Adagrad updates on shuffled minibatches of xs (T, N, D)
     and labels (N,), loss ``last_step_cross_entropy``. The seed sets both the weights and the
-    order of the minibatches. Returns (rnn, history) as ``train`` does."""
+    order of the minibatches. With ``lengths`` (N,) (sequences padded at the end), each
+    sequence is read at its own last real step, and a minibatch is cut after its longest
+    sequence (the steps cut hold only pads, which change no gradient). Returns
+    (rnn, history) as ``train`` does."""
     xs, labels = np.asarray(xs), np.asarray(labels)
     if xs.ndim != 3:
         raise ValueError(f"xs has shape {xs.shape}; expected (T, N, D)")
     check_shape("labels", labels, (xs.shape[1],), ("N",))
+    if lengths is not None:
+        lengths = _check_lengths(lengths, *xs.shape[:2])
     rnn = VanillaRNN(xs.shape[2], hidden_size, int(labels.max()) + 1, seed=seed)
     rng = np.random.default_rng(seed)
-    batches = [(xs[:, i], labels[i]) for i in minibatches(rng, xs.shape[1], batch_size, steps)]
-    history = train(rnn, batches, last_step_cross_entropy, Adagrad(rnn.params, lr=lr),
+    order = minibatches(rng, xs.shape[1], batch_size, steps)
+    if lengths is None:
+        batches, loss_fn = [(xs[:, i], labels[i]) for i in order], last_step_cross_entropy
+    else:
+        batches = [(xs[:lengths[i].max(), i], (labels[i], lengths[i])) for i in order]
+
+        def loss_fn(ys, target):
+            return last_step_cross_entropy(ys, *target)
+    history = train(rnn, batches, loss_fn, Adagrad(rnn.params, lr=lr),
                     clip_norm=clip_norm, progress=False)
     return rnn, history
 
