@@ -5,8 +5,9 @@ import pytest
 
 from lamassu_course import (SGD, Adagrad, CharVocab, VanillaRNN, global_norm, one_hot,
                             softmax_cross_entropy, train_tbptt)
-from lamassu_course.experiments.charlm import (BITS_PER_NAT, Monitor, bigram_nats, nats_per_char,
-                                              rate_grid, unigram_nats, word_set, word_share)
+from lamassu_course.experiments.charlm import (BITS_PER_NAT, Monitor, TextStack, bigram_nats,
+                                              nats_per_char, rate_grid, stack_runs, unigram_nats,
+                                              word_set, word_share, charlm_benchmark)
 from lamassu_course.experiments.clipping import (StepRecorder, clip_grid, loss_along,
                                                  run_until_spike)
 
@@ -197,70 +198,188 @@ def test_adagrad_moves_no_weight_more_than_lr_but_its_step_can_be_long():
         StepRecorder("sgd")
 
 
+# ---------------------------------------------------------------- TextStack
+def _models(seeds, V=6, H=5, dtype=np.float64):
+    return [VanillaRNN(V, H, V, seed=seed, dtype=dtype) for seed in seeds]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_text_stack_gradient_is_the_backward_pass_of_each_model(seed):
+    rng = np.random.default_rng(seed)
+    V, H, k, B = int(rng.integers(3, 8)), int(rng.integers(2, 7)), 7, 3
+    models = _models((seed, seed + 10), V, H)
+    alone = [{name: value.copy() for name, value in m.params.items()} for m in models]
+    stack = TextStack(models, optimizer="sgd", lrs=0.1)
+    inputs, targets = rng.integers(0, V, (k, B)), rng.integers(0, V, (k, B))
+    h0 = 0.5 * rng.standard_normal((2, B, H))
+    losses, grads, h_last = stack.gradients(inputs, targets, h0)
+    for m, params in enumerate(alone):
+        rnn = VanillaRNN(V, H, V)
+        rnn.params = params
+        xs = one_hot(inputs, V)
+        ys, hs = rnn.forward(xs, h0[m])
+        loss, dys = softmax_cross_entropy(ys, targets)
+        expected = rnn.backward(xs, hs, dys)
+        assert losses[m] == pytest.approx(loss, rel=1e-12)
+        assert np.allclose(h_last[m], hs[-1], rtol=1e-12, atol=0)
+        for name in params:
+            error = np.max(np.abs(grads[name][m] - expected[name])) / np.max(np.abs(expected[name]))
+            assert error < 1e-12, f"d{name} of model {m}: relative error {error:.1e}"
+
+
+@pytest.mark.parametrize("optimizer, options", [
+    ("sgd", {"clip_norm": 1.0}), ("sgd", {"clip_value": 0.05}), ("sgd", {}),
+    ("adagrad", {"clip_value": 5.0}), ("adagrad", {"clip_norm": 2.0})])
+def test_text_stack_trains_each_model_as_train_tbptt_does(optimizer, options):
+    ids = _stream(7, n=400)
+    lrs = (0.3, 0.1) if optimizer == "sgd" else (0.05, 0.2)
+    stack_models = _models((0, 1))
+    recorders = []
+    record = TextStack(stack_models, optimizer=optimizer, lrs=lrs, **options).train(
+        ids, window=6, batch_size=4, epochs=2)
+    for m, (seed, lr) in enumerate(zip((0, 1), lrs)):
+        rnn = VanillaRNN(6, 5, 6, seed=seed)
+        make = SGD if optimizer == "sgd" else Adagrad
+        recorders.append(StepRecorder(make(rnn.params, lr=lr)))
+        history = train_tbptt(rnn, ids, window=6, batch_size=4, epochs=2, progress=False,
+                              optimizer=recorders[-1], **options)
+        for name, value in rnn.params.items():
+            assert np.allclose(stack_models[m].params[name], value, rtol=1e-9, atol=1e-12), name
+        assert np.allclose(record["loss"][m], history["loss"], rtol=1e-9)
+        assert np.allclose(record["grad_norm"][m], history["grad_norm"], rtol=1e-9)
+        assert np.allclose(record["steps"][m], recorders[-1].lengths, rtol=1e-7)
+        assert np.allclose(record["largest"][m], recorders[-1].largest, rtol=1e-7)
+
+
+def test_text_stack_mixes_settings_without_mixing_models():
+    ids = _stream(8, n=400)
+    models = _models((0, 0, 3))
+    TextStack(models, optimizer="sgd", lrs=(0.5, 0.2, 0.5),
+              clip_value=(None, 0.1, None), clip_norm=(1.0, None, None)).train(
+        ids, window=5, batch_size=3)
+    for model, (seed, lr, options) in zip(models, [(0, 0.5, {"clip_norm": 1.0}),
+                                                  (0, 0.2, {"clip_value": 0.1}), (3, 0.5, {})]):
+        rnn = VanillaRNN(6, 5, 6, seed=seed)
+        train_tbptt(rnn, ids, window=5, batch_size=3, optimizer=SGD(rnn.params, lr=lr),
+                    progress=False, **options)
+        assert np.allclose(model.params["W_hh"], rnn.params["W_hh"], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("window", [1, 7, 100])
+def test_text_stack_nats_per_char_is_each_models(window):
+    ids = _stream(9, n=300)
+    models = _models((0, 1, 2))
+    stack = TextStack(models, optimizer="sgd", lrs=0.1)
+    scores = stack.nats_per_char(ids, streams=4, window=window)
+    for model, score in zip(models, scores):
+        assert score == pytest.approx(nats_per_char(model, ids, streams=4), rel=1e-12)
+
+
+def test_text_stack_in_float32_follows_float64_for_a_few_updates():
+    ids = _stream(10, n=400)
+    low, high = _models((0,), dtype=np.float32), _models((0,))
+    for models in (low, high):
+        TextStack(models, optimizer="adagrad", lrs=0.05, clip_value=5.0).train(
+            ids, window=6, batch_size=4)
+    assert low[0].params["W_hh"].dtype == np.float32
+    assert np.allclose(low[0].params["W_hh"], high[0].params["W_hh"], atol=1e-4)
+
+
+def test_text_stack_stops_a_diverged_model_and_refuses_bad_input():
+    ids = _stream(11, n=400)
+    models = _models((0, 0))
+    record = TextStack(models, optimizer="sgd", lrs=(1e308, 0.1)).train(ids, window=5,
+                                                                        batch_size=3)
+    assert np.isinf(record["loss"][0, -1]) and np.all(np.isfinite(record["loss"][1]))
+    rnn = VanillaRNN(6, 5, 6, seed=0)
+    train_tbptt(rnn, ids, window=5, batch_size=3, optimizer=SGD(rnn.params, lr=0.1),
+                progress=False)
+    assert np.allclose(models[1].params["W_hh"], rnn.params["W_hh"], rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="models is empty"):
+        TextStack([], optimizer="sgd", lrs=0.1)
+    with pytest.raises(ValueError, match="expected one"):
+        TextStack([VanillaRNN(6, 5, 6), VanillaRNN(6, 4, 6)], optimizer="sgd", lrs=0.1)
+    with pytest.raises(ValueError, match="hidden_activation='tanh'"):
+        TextStack([VanillaRNN(6, 5, 6, hidden_activation="relu")], optimizer="sgd", lrs=0.1)
+    with pytest.raises(ValueError, match="optimizer is 'adam'"):
+        TextStack(_models((0,)), optimizer="adam", lrs=0.1)
+    with pytest.raises(ValueError, match="lrs has 3 values; expected 1 or 2"):
+        TextStack(_models((0, 1)), optimizer="sgd", lrs=(0.1, 0.1, 0.1))
+    with pytest.raises(ValueError, match="clip_norm holds -1"):
+        TextStack(_models((0,)), optimizer="sgd", lrs=0.1, clip_norm=-1)
+    with pytest.raises(ValueError, match="expected a learning rate for every model"):
+        TextStack(_models((0,)), optimizer="sgd", lrs=None)
+    with pytest.raises(ValueError, match="ids holds values up to 6"):
+        TextStack(_models((0,)), optimizer="sgd", lrs=0.1).train(np.arange(7), window=2,
+                                                                 batch_size=2)
+
+
 # ---------------------------------------------------------------- rate_grid
 def test_rate_grid_is_the_loss_after_the_same_updates():
     ids = _stream(4, n=1000)
     new_model = lambda seed: VanillaRNN(6, 5, 6, seed=seed)      # noqa: E731
-    make = lambda params, lr: SGD(params, lr=lr)                 # noqa: E731
-    grid = rate_grid(new_model, make, (0.05, 0.2), (0, 1), ids[:800], ids[800:], updates=3,
+    grid = rate_grid(new_model, "sgd", (0.05, 0.2), (0, 1), ids[:800], ids[800:], updates=3,
                      window=10, batch_size=4, clip_norm=5.0)
     assert grid.shape == (2, 2)
     twin = new_model(1)                                          # rate 0.2, seed 1, by hand
     history = train_tbptt(twin, ids[:3 * 10 * 4 + 1], window=10, batch_size=4,
                           optimizer=SGD(twin.params, lr=0.2), progress=False, clip_norm=5.0)
     assert len(history["loss"]) == 3
-    assert grid[1, 1] == pytest.approx(nats_per_char(twin, ids[800:]), rel=1e-12)
+    assert grid[1, 1] == pytest.approx(nats_per_char(twin, ids[800:]), rel=1e-9)
 
 
 def test_rate_grid_counts_a_diverged_run_as_inf_and_refuses_bad_input():
     ids = _stream(5, n=1000)
     new_model = lambda seed: VanillaRNN(6, 5, 6, seed=seed)      # noqa: E731
-    make = lambda params, lr: SGD(params, lr=lr)                 # noqa: E731
-    grid = rate_grid(new_model, make, (1e308,), (0,), ids, ids, updates=5, window=10,
+    grid = rate_grid(new_model, "sgd", (1e308, 0.1), (0,), ids, ids, updates=5, window=10,
                      batch_size=4)
-    assert grid[0, 0] == np.inf
+    assert grid[0, 0] == np.inf and np.isfinite(grid[1, 0])
     with pytest.raises(ValueError, match="updates is 0"):
-        rate_grid(new_model, make, (0.1,), (0,), ids, ids, updates=0)
+        rate_grid(new_model, "sgd", (0.1,), (0,), ids, ids, updates=0)
     with pytest.raises(ValueError, match="need 4001 characters"):
-        rate_grid(new_model, make, (0.1,), (0,), ids, ids, updates=100, window=10,
+        rate_grid(new_model, "sgd", (0.1,), (0,), ids, ids, updates=100, window=10,
                   batch_size=4)
     with pytest.raises(ValueError, match="at least one value"):
-        rate_grid(new_model, make, (), (0,), ids, ids, updates=1)
-    with pytest.raises(ValueError, match="lr is -1"):      # not a divergence: raised
-        rate_grid(new_model, make, (-1,), (0,), ids, ids, updates=1, window=10, batch_size=4)
+        rate_grid(new_model, "sgd", (), (0,), ids, ids, updates=1)
+    with pytest.raises(ValueError, match="lrs holds -1"):    # not a divergence: raised
+        rate_grid(new_model, "sgd", (-1,), (0,), ids, ids, updates=1, window=10, batch_size=4)
+    with pytest.raises(ValueError, match="settings holds"):
+        stack_runs(new_model, "sgd", [{"seed": 0}], ids, ids, updates=1)
 
 
 def test_rate_grid_records_each_run_for_reuse():
     ids = _stream(4, n=1000)
     new_model = lambda seed: VanillaRNN(6, 5, 6, seed=seed)      # noqa: E731
-    make = lambda params, lr: StepRecorder(SGD(params, lr=lr))   # noqa: E731
     records = {}
-    rate_grid(new_model, make, (0.05, 0.2), (0, 1), ids[:800], ids[800:], updates=3,
-              window=10, batch_size=4, clip_norm=5.0, records=records)
+    grid = rate_grid(new_model, "adagrad", (0.05, 0.2), (0, 1), ids[:800], ids[800:],
+                     updates=3, window=10, batch_size=4, clip_norm=5.0, records=records)
     assert sorted(records) == [(0.05, 0), (0.05, 1), (0.2, 0), (0.2, 1)]
-    assert len(records[0.2, 1]["loss"]) == 3 and len(records[0.2, 1]["optimizer"].lengths) == 3
+    run = records[0.2, 1]
+    assert len(run["loss"]) == 3 and len(run["steps"]) == 3 and len(run["largest"]) == 3
+    assert nats_per_char(run["model"], ids[800:]) == pytest.approx(grid[1, 1], rel=1e-9)
 
 
 # ---------------------------------------------------------------- clip_grid
-def test_clip_grid_matches_rate_grid_and_reuses_known_runs():
+def test_clip_grid_matches_rate_grid():
     ids = _stream(6, n=1000)
     new_model = lambda seed: VanillaRNN(6, 5, 6, seed=seed)      # noqa: E731
-    settings = {"none": {}, "value 0.1": {"clip_value": 0.1}, "norm 1": {"clip_norm": 1.0}}
+    settings = {"none": {}, "value 0.1": {"clip_value": 0.1}, "norm 1": {"clip_norm": 1.0},
+                "own rate": {"lr": 0.05}}
     losses, runs = clip_grid(new_model, 0.5, settings, (0, 1), ids[:800], ids[800:],
                              updates=3, window=10, batch_size=4)
-    assert losses.shape == (3, 2) and set(runs) == {(l, s) for l in settings for s in (0, 1)}
-    by_rate = rate_grid(new_model, lambda p, lr: SGD(p, lr=lr), (0.5,), (0, 1), ids[:800],
-                        ids[800:], updates=3, window=10, batch_size=4, clip_norm=1.0)
-    assert np.allclose(losses[2], by_rate[0], rtol=1e-12)
+    assert losses.shape == (4, 2) and set(runs) == {(l, s) for l in settings for s in (0, 1)}
+    by_rate = rate_grid(new_model, "sgd", (0.5,), (0, 1), ids[:800], ids[800:], updates=3,
+                        window=10, batch_size=4, clip_norm=1.0)
+    assert np.allclose(losses[2], by_rate[0], rtol=1e-9)
+    own = rate_grid(new_model, "sgd", (0.05,), (0, 1), ids[:800], ids[800:], updates=3,
+                    window=10, batch_size=4)
+    assert np.allclose(losses[3], own[0], rtol=1e-9)
     steps = runs["norm 1", 0]["steps"]
     assert len(steps) == 3 and np.all(steps <= 0.5 * 1.0 * (1 + 1e-9))   # ||step|| <= lr c
     value_steps = runs["value 0.1", 0]["steps"]
     n = new_model(0).num_parameters()
     assert np.all(value_steps <= 0.5 * 0.1 * np.sqrt(n) * (1 + 1e-9))     # <= lr c sqrt(n)
-    again, reused = clip_grid(new_model, 0.5, {"norm 1": {"clip_norm": 1.0}}, (0,), ids[:800],
-                              ids[800:], updates=3, window=10, batch_size=4,
-                              known={("norm 1", 0): (7.0, {"steps": "kept"})})
-    assert again[0, 0] == 7.0 and reused["norm 1", 0] == {"steps": "kept"}
+    assert np.all(runs["value 0.1", 0]["largest"] <= 0.5 * 0.1 * (1 + 1e-9))
 
 
 def test_clip_grid_refuses_bad_settings():
@@ -278,7 +397,6 @@ def test_clip_grid_refuses_bad_settings():
                   batch_size=4)
 
 
-# ---------------------------------------------------------------- words of a sample
 def test_word_share_counts_known_words():
     known = word_set("The cat sat, on THE mat.")
     assert known == {"the", "cat", "sat", "on", "mat"}
@@ -296,3 +414,38 @@ def test_monitor_streams_reach_nats_per_char():
     monitor(0, rnn)
     assert monitor.heldout[0] == pytest.approx(nats_per_char(rnn, ids[200:], 4), rel=1e-12)
     assert monitor.heldout[0] != pytest.approx(nats_per_char(rnn, ids[200:], 16), rel=1e-6)
+
+
+# ---------------------------------------------------------------- the benchmark's results
+def _table_rows(markdown):
+    rows = [line for line in markdown.split("## float32")[0].splitlines()
+            if line.startswith("| ") and line[2].isdigit()]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+
+
+def test_the_shipped_benchmark_results_are_the_markdown_table():
+    from pathlib import Path
+    results = charlm_benchmark()
+    markdown = (Path(__file__).resolve().parents[1] / "benchmarks" / "charlm.md").read_text()
+    assert f"- date: {results['date']}" in markdown
+    assert f"- machine: {results['machine']}" in markdown
+    assert f"- cap: {results['cap_seconds']} s" in markdown
+    target = results["target"]
+    assert f"(order {target['order']}), {target['heldout_bpc']:.3f} bits/char" in markdown
+    rows = _table_rows(markdown)
+    assert len(rows) == len(results["settings"]) == 2
+    for row, run in zip(rows, results["settings"]):
+        assert row[:6] == [str(run["H"]), str(run["B"]), str(run["lr"]), str(run["passes"]),
+                           str(run["training_seconds"]), f"{run['last_bpc']:.3f}"]
+        assert row[6] == (f"{run['best_bpc']:.3f} (pass {run['best_pass']}, "
+                          f"{run['best_seconds']} s)")
+        assert row[7].startswith("yes" if run["beats_target"] else "no")
+        assert run["best_bpc"] <= run["last_bpc"] and run["best_pass"] <= run["passes"]
+    for key in ("optimizer", "window", "clip_value", "dtype", "seed"):
+        assert key in results["rnn"]
+
+
+def test_the_table_reader_catches_a_changed_number():
+    rows = _table_rows("| H |\n|---:|\n| 100 | 32 | 0.05 | 601 | 300 | 2.535 | 2.379 (pass 78, "
+                       "34 s) | no |\n")
+    assert rows[0][5] == "2.535" and rows[0][6].startswith("2.379")

@@ -3,11 +3,15 @@
 A code cell with no stored execution would pass ``pytest --nbval`` vacuously (there is no
 output to compare), so such a notebook fails here.
 """
+import importlib.util
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
+
+import lamassu_course
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
@@ -93,20 +97,53 @@ def first_code_cell(nb):
     return next(cell for cell in nb["cells"] if cell["cell_type"] == "code")
 
 
+def _setup_cells_script():
+    """``.ci/setup_cells.py``, which writes every setup cell from _config.yml and the version."""
+    spec = importlib.util.spec_from_file_location("setup_cells", ROOT / ".ci" / "setup_cells.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_setup_cell_installs_the_package_from_the_repository_only_on_colab(path):
+def test_setup_cell_installs_the_pinned_package_from_the_repository_only_on_colab(path):
     """Colab has no lamassu_course: each chapter's first cell installs it there, from the
-    repository in _config.yml (if that URL changes, change it in this cell of every notebook)."""
+    repository in _config.yml, at the tag of the version the page was built from
+    (v + lamassu_course.__version__). If either changes, .ci/setup_cells.py rewrites the cells."""
+    script = _setup_cells_script()
     cell = first_code_cell(json.loads(path.read_text(encoding="utf-8")))
     source = "".join(cell["source"])
     assert not cell["outputs"], f"{path.name}: the setup cell shows output {cell['outputs']}"
-    reference = "".join(first_code_cell(json.loads(NOTEBOOKS[0].read_text(encoding="utf-8")))
-                        ["source"])
     assert source.startswith("# Setup."), f"{path.name}: first code cell is not the setup cell"
-    assert source == reference, f"{path.name}: setup cell differs from {NOTEBOOKS[0].name}'s"
-    assert f'"{repository_url()}"' in source, (
-        f"{path.name}: setup cell does not install from {repository_url()} (_config.yml)")
+    assert source == script.setup_cell_source(), (
+        f"{path.name}: the setup cell is out of date (repository {repository_url()} at "
+        f"{script.release_tag()}); run python .ci/setup_cells.py notebooks/*.ipynb")
+    assert f'"{repository_url()}"\n' in source
+    assert f'"@v{lamassu_course.__version__}"]' in source
     assert 'if "google.colab" in sys.modules:' in source
+
+
+def test_the_version_is_written_once():
+    """pyproject.toml reads the version from the package, which the setup cells pin."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" not in pyproject["project"] and "version" in pyproject["project"]["dynamic"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {
+        "attr": "lamassu_course.__version__"}
+    assert _setup_cells_script().release_tag() == f"v{lamassu_course.__version__}"
+
+
+def test_setup_cells_script_rewrites_a_stale_cell_and_check_catches_it(tmp_path):
+    script = _setup_cells_script()
+    stale = json.loads(NOTEBOOKS[0].read_text(encoding="utf-8"))
+    first_code_cell(stale)["source"] = first_code_cell(stale)["source"][:-2] + [
+        '"@v0.0.1"],\n', "                   check=True)"]
+    path = tmp_path / "stale.ipynb"
+    path.write_text(json.dumps(stale, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert script.main(["--check", str(path)]) == 1
+    assert script.main([str(path)]) == 0
+    assert script.main(["--check", str(path)]) == 0
+    assert "".join(first_code_cell(json.loads(path.read_text(encoding="utf-8")))["source"]) == (
+        script.setup_cell_source())
 
 
 def test_readme_badge_points_at_the_repository():

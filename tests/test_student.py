@@ -1,5 +1,6 @@
 """Student copies: no solution survives, the checks stay, and a stub gets the "not written yet" hint."""
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from lamassu_course.classroom.student import YOUR_ANSWER, main, make_student_notebook
+from lamassu_course.classroom.student import YOUR_ANSWER, build, main, make_student_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SECRET = "slope = 1 - np.tanh(a) ** 2  # the distinctive line of the solution"
@@ -51,7 +52,7 @@ def written(tmp_path, capsys):
     src.mkdir()
     nbformat.write(_synthetic_notebook(), src / "ch1.ipynb")
     original = (src / "ch1.ipynb").read_bytes()
-    assert main([str(src), str(dst)]) == 0
+    assert main([str(src), str(dst), "--no-execute"]) == 0
     out = capsys.readouterr().out
     assert (src / "ch1.ipynb").read_bytes() == original    # the source is never touched
     return src, dst, out, nbformat.read(dst / "ch1.ipynb", as_version=4)
@@ -78,7 +79,8 @@ def test_solution_is_stubbed_and_checks_are_kept(written):
     assert ordinary.source == "print(2 + 2)" and ordinary.outputs[0].text == "4\n"
     assert ordinary.execution_count == 4
     assert len(student.cells) == 5                  # the solution-end cell is gone
-    assert student.cells[0].source.startswith("```{exercise} ex-1")
+    assert student.cells[0].source == ("### Exercise 1: ex-1\n\n"   # plain Markdown, not MyST
+                                       "Write `my_tanh_derivative(a)`, d tanh(a)/da.")
 
 
 def test_student_notebook_runs_and_the_check_says_not_written_yet(written):
@@ -102,18 +104,21 @@ def test_cli_runs_as_a_module(tmp_path):
     done = subprocess.run([sys.executable, "-m", "lamassu_course.classroom.student", str(src), str(dst)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "1 solution(s) stubbed" in done.stdout
+    assert "1 solution(s) stubbed, executed" in done.stdout
     assert "the distinctive line" not in (dst / "ch1.ipynb").read_text()
+    executed = nbformat.read(dst / "ch1.ipynb", as_version=4)
+    assert "not written yet" in executed.cells[3].outputs[0].text       # the check, run
+    assert [c.execution_count for c in executed.cells if c.cell_type == "code"] == [1, 2, 3]
 
 
 @pytest.mark.parametrize("make_src, dest, message", [
     (lambda tmp: tmp / "missing", lambda tmp: tmp / "dst", "is not a directory"),
     (lambda tmp: tmp, lambda tmp: tmp / "dst", "holds no .ipynb notebooks"),
-    (lambda tmp: tmp, lambda tmp: tmp / "." / "sub" / "..", "is SRC_DIR"),
+    (lambda tmp: tmp, lambda tmp: tmp / "." / "sub" / "..", "is SRC:"),
 ], ids=["missing-src", "empty-src", "dest-is-src"])
 def test_bad_input_exits_with_code_2(tmp_path, capsys, make_src, dest, message):
     src = make_src(tmp_path)
-    if message == "is SRC_DIR":
+    if message == "is SRC:":
         nbformat.write(_synthetic_notebook(), src / "ch1.ipynb")
         (tmp_path / "sub").mkdir()
     before = {p.name: p.is_dir() or p.read_bytes() for p in tmp_path.iterdir()}
@@ -173,7 +178,7 @@ def _is_stub(source):
                          ids=lambda p: p.name)
 def test_course_notebooks_lose_their_solutions_and_keep_their_checks(path):
     original = nbformat.read(path, as_version=4)
-    student = make_student_notebook(original)
+    student, _ = build(path)
     checks = [c.source for c in original.cells if c.cell_type == "code" and "check_" in c.source
               and "solution" not in c.metadata.get("tags", [])]
     assert checks, "a notebook with solutions should call a check_... function"
@@ -190,3 +195,192 @@ def test_course_notebooks_lose_their_solutions_and_keep_their_checks(path):
         if "solution" in cell.get("metadata", {}).get("tags", []):
             after = [c for c in student.cells[index + 1:] if c.cell_type == "code"][:1]
             assert all(c.outputs == [] for c in after)
+
+
+# -- the committed student copies (exercises/) ---------------------------------------------------
+
+ROOT = NOTEBOOKS.parent
+EXERCISES = ROOT / "exercises"
+REGENERATE = "; regenerate them: lamassu-course student notebooks/ exercises/"
+
+
+def toc_chapters():
+    """Every notebook page of `_toc.yml`, as paths under notebooks/."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = []
+
+    def walk(entries):
+        for entry in entries:
+            files.append(entry["file"])
+            walk(entry.get("sections", []))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters", []))
+    return [ROOT / f"{name}.ipynb" for name in files if name.startswith("notebooks/")]
+
+
+CHAPTERS = toc_chapters()
+
+
+def _texts(nb, cells=None, sources=True):
+    """Every source line and output text or image of ``cells`` (default: all), as a set of strings."""
+    found = set()
+    for cell in nb.cells if cells is None else cells:
+        if sources:
+            found.update(line.strip() for line in cell.source.split("\n") if line.strip())
+        for output in cell.get("outputs", []):
+            found.update(line.strip() for line in output.get("text", "").split("\n") if line.strip())
+            for mime, data in output.get("data", {}).items():
+                if mime.startswith("image/"):
+                    found.add(data if isinstance(data, str) else "".join(data))
+                elif isinstance(data, str):
+                    found.update(line.strip() for line in data.split("\n") if line.strip())
+    return found
+
+
+def _given_away(chapter):
+    """What only the chapter's solutions and passed checks show: their lines, outputs and prose."""
+    from lamassu_course.classroom.student import is_check_cell, split_solutions
+
+    solutions = [c for c in chapter.cells if "solution" in c.metadata.get("tags", [])]
+    passed = [c for c in chapter.cells if is_check_cell(c)]
+    rest = [c for c in chapter.cells if c not in solutions and c not in passed and c.cell_type == "code"]
+    prose = {line.strip() for kind, value, _ in split_solutions(chapter) if kind == "answer"
+             for line in value.split("\n") if line.strip()}
+    secret = _texts(chapter, solutions) | prose | _texts(chapter, passed, sources=False)
+    return {line for line in secret - _texts(chapter, rest) if len(line) > 12 and
+            not line.startswith(('"""', "def ", "import ", "from "))}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_committed_student_copy_is_in_sync_with_its_chapter(chapter):
+    from lamassu_course.classroom.student import out_of_date
+
+    problem = out_of_date(chapter, EXERCISES / chapter.name)
+    assert not problem, problem + REGENERATE
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_committed_student_copy_ran_and_gives_no_answer_away(chapter):
+    from lamassu_course.classroom.plain_markdown import surviving_myst
+    from lamassu_course.classroom.student import is_check_cell
+
+    path = EXERCISES / chapter.name
+    if not path.exists():
+        pytest.fail(f"{path} is missing" + REGENERATE)
+    student = nbformat.read(path, as_version=4)
+    original = nbformat.read(chapter, as_version=4)
+    # Plain Jupyter Markdown: no MyST role, directive or target survives.
+    myst = [s for c in student.cells if c.cell_type == "markdown" for s in surviving_myst(c.source)]
+    assert myst == [], f"{path.name}: MyST left in the prose: {myst[:5]}"
+    # Executed top to bottom with nothing crashing.
+    code = [c for c in student.cells if c.cell_type == "code" and "skip-execution" not in
+            c.metadata.get("tags", [])]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), REGENERATE
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    # Every check ran and said "not written yet"; nothing passed.
+    for cell in filter(is_check_cell, student.cells):
+        printed = "".join(o.get("text", "") for o in cell.outputs)
+        calls = len(re.findall(r"check_\w+\(", cell.source))
+        assert len(re.findall(r"^✗ check_\w+: not written yet", printed, re.M)) == calls, printed
+    # No solution line, no ✓ line, no output or prose that only a solution produces.
+    shown = _texts(student)
+    leaked = sorted(line for line in _given_away(original) if line in shown)
+    assert leaked == [], f"{path.name} shows what only a solution does: {leaked[:3]}"
+    assert not any("✓ check_" in line for line in _texts(student, sources=False))
+
+
+def test_the_give_away_detector_catches_a_leak():
+    chapter = nbformat.read(NOTEBOOKS / "01_formulation.ipynb", as_version=4)
+    secret = _given_away(chapter)
+    assert any("np.tanh(x_t @ W_hx.T + h_prev @ W_hh.T + b_h)" in line for line in secret)
+    assert "a D = K = 65, H = 100 model: 23165" in secret       # Exercise 1.3's printed answer
+    assert "✓ check_rnn_step: correct on 6 cases" in secret           # a passed check
+    assert "Since $\\tanh'(a) = 1 - \\tanh(a)^2 = 1 - h^2$, the backward pass can use the stored state $h_t$" \
+        in secret                                                     # solution prose
+    assert "passed = check_rnn_step(my_rnn_step)" not in secret       # the check call stays
+
+
+def test_out_of_date_names_what_changed(tmp_path):
+    from lamassu_course.classroom.student import out_of_date
+
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    chapter = _synthetic_notebook()
+    nbformat.write(chapter, src / "ch1.ipynb")
+    assert main([str(src), str(dst), "--no-execute"]) == 0
+    assert out_of_date(src / "ch1.ipynb", dst / "ch1.ipynb") == ""
+    chapter.cells[5].outputs[0].text = "5\n"                    # a kept output changed
+    nbformat.write(chapter, src / "ch1.ipynb")
+    assert out_of_date(src / "ch1.ipynb", dst / "ch1.ipynb").endswith("cell 4 differs from the "
+                                                                      "chapter's (stored outputs)")
+    chapter.cells[0].source += " More."                         # the prose changed
+    nbformat.write(chapter, src / "ch1.ipynb")
+    assert out_of_date(src / "ch1.ipynb", dst / "ch1.ipynb").endswith("(source)")
+    assert main([str(src), str(dst), "--check"]) == 1
+    (dst / "ch1.ipynb").unlink()
+    assert out_of_date(src / "ch1.ipynb", dst / "ch1.ipynb").endswith("is missing")
+
+
+def test_console_script_is_declared_and_runs(tmp_path):
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["scripts"]["lamassu-course"] == "lamassu_course.classroom.cli:main"
+    assert project["project"]["optional-dependencies"]["teacher"] == ["nbgrader==0.9.6"]
+    done = subprocess.run([sys.executable, "-m", "lamassu_course.classroom.cli", "--help"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and all(c in done.stdout for c in ("student", "assign", "results"))
+
+
+def test_plain_markdown_of_myst():
+    from lamassu_course.classroom.plain_markdown import Context, surviving_myst, to_plain_markdown
+
+    bib = {"elman1990finding": (["Elman"], "1990"), "cho2014": (["Cho", "van Merriënboer", "Gulcehre"], "2014"),
+           "amidi": (["Amidi", "Amidi"], "2019")}
+    context = Context(glue={"n": "57", "r": "'0.25'", "x": "0.123456"}, bibliography=bib,
+                      titles={"01_formulation": "The formulation"})
+    text = ("(sec-a)=\n## A\n\n% a comment\nSee {cite:p}`elman1990finding,amidi` and {cite:t}`cho2014`: "
+            "{glue:text}`n` parameters, rate {glue:text}`r`, {glue:text}`x:.2f`; {doc}`01_formulation`, "
+            "{doc}`the notation <../book/notation>`, {ref}`below <sec-b>`, {math}`x^2`.\n\n"
+            "````{exercise} A title\n:label: ex-a\n\nDo it:\n```python\nx = {1}\n```\n````\n\n"
+            ":::{note}\nCareful.\n:::")
+    plain = to_plain_markdown(text, context)
+    assert plain == (
+        "## A\n\nSee (Elman, 1990; Amidi and Amidi, 2019) and Cho et al. (2014): 57 parameters, "
+        "rate 0.25, 0.12; [The formulation](01_formulation.ipynb), the notation, below, $x^2$.\n\n"
+        "### Exercise 1: A title\n\nDo it:\n```python\nx = {1}\n```\n\n> **Note**\n>\n> Careful.")
+    assert surviving_myst(plain) == []
+    assert surviving_myst(text)                      # the detector sees MyST
+    with pytest.raises(ValueError, match="names no value glued"):
+        to_plain_markdown("{glue:text}`missing`", context)
+    with pytest.raises(ValueError, match="not in the bibliography"):
+        to_plain_markdown("{cite:p}`nobody2020`", context)
+
+
+def test_the_course_bibliography_reads_as_author_year():
+    from lamassu_course.classroom.plain_markdown import format_citation, read_bibliography
+
+    bib = read_bibliography(ROOT / "book" / "references.bib")
+    assert bib["hochreiter1997lstm"] == (["Hochreiter", "Schmidhuber"], "1997")   # {\"u} read
+    assert bib["cho2014learning"][0][1] == "van Merriënboer"
+    assert format_citation("pascanu2013difficulty", bib, textual=True) == "Pascanu et al. (2013)"
+
+
+def test_exercise_links_extend_the_themes_buttons():
+    from lamassu_course.classroom.exercise_links import exercise_buttons
+
+    binder = "https://mybinder.org/v2/gh/o/r/main?urlpath=lab/tree/notebooks/01_formulation.ipynb"
+    buttons = [{"label": "launch-buttons", "buttons": [
+                   {"type": "link", "text": "Binder", "url": binder},
+                   {"type": "javascript", "text": "Live Code"}]},
+               {"label": "download-buttons", "buttons": [{"type": "link", "text": ".ipynb"}]},
+               {"label": "fullscreen-button"}]
+    assert exercise_buttons("notebooks/01_formulation", buttons, "../exercises/01_formulation.ipynb") == 2
+    launch, download = buttons[0]["buttons"], buttons[1]["buttons"]
+    assert [b["text"] for b in launch] == ["Binder", "Live Code", "Binder (exercises)"]
+    assert launch[2]["url"] == binder.replace("notebooks/01_formulation", "exercises/01_formulation")
+    assert launch[0]["url"] == binder                                    # today's button is kept
+    assert download[1]["url"] == "../exercises/01_formulation.ipynb"

@@ -7,8 +7,9 @@ tests.
 copies of the chapters), ``plots`` (the figure style and the shared drawings), ``widgets``
 (live explorers and their static twins), ``source`` (shows the package line that
 implements an equation), ``silly`` (the seed page's network, kept as it was), and the
-chapters' figure modules: ``vanishing`` (Chapter 4's gradient-decay figures and explorer)
-and ``applications`` (Chapter 5's drawings and sounds).
+chapters' figure modules: ``vanishing`` (Chapter 4's gradient-decay figures and explorer),
+``applications`` (Chapter 5's drawings and sounds) and ``wiring`` (Chapter 6's drawings of
+stacked and bidirectional RNNs).
 
 Import a module by its path: ``from lamassu_course.classroom.plots import ...``.
 """

@@ -30,6 +30,10 @@ CHAPTERS = (
       ("5c", "many-to-one", "score the sentiment of a review"),
       ("5d", "many-to-many ($T_x = T_y$)", "tag every word of a sentence"),
       ("5e", "encoder–decoder ($T_x \\neq T_y$)", "turn number words into digits"))),
+    ("6", "Beyond the vanilla cell", "build an LSTM, stack layers, read both ways", ("4", "5"),
+     (("6a", "the LSTM", "carry memory in a cell state"),
+      ("6b", "stacked RNNs", "give the character model depth"),
+      ("6c", "bidirectional RNNs", "tag with the words ahead"))),
 )
 _CYCLE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
@@ -139,13 +143,14 @@ def draw_unrolled(ax=None, steps=4, inputs=None, outputs=None, gradients=False, 
 def draw_chapter_map(ax=None):
     """The course's map, drawn from ``CHAPTERS``: the chapters top to bottom in reading order,
     under each box what you do there, an arrow from each chapter to those that build on it,
-    and Chapter 5's sections in a column beside it.
+    and a chapter's sections in a column beside it (rising to the chapter's row, or falling
+    from it for the last chapter).
 
-    Draws on a new 8.2 x 6.6 inch figure unless ``ax`` is given, and makes the figure's
+    Draws on a new 8.2 x 9.5 inch figure unless ``ax`` is given, and makes the figure's
     background opaque white (the website has a dark mode). Returns ``ax``.
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(8.2, 6.6), layout="constrained")
+        _, ax = plt.subplots(figsize=(8.2, 9.5), layout="constrained")
     ax.figure.patch.set_facecolor("white")
     ax.figure.patch.set_alpha(1.0)
     x_chapter, width, pitch = 2.725, 3.95, 1.2       # the chapters' column, in inches
@@ -164,8 +169,12 @@ def draw_chapter_map(ax=None):
                    (x_chapter - width / 2 - 0.07, y), PALETTE["neutral"], rad=0.3 + 0.1 * jump)
         if not sections:
             continue
-        ys = [y + 0.9 * k for k in reversed(range(len(sections)))]  # the last one level with y
-        ax.plot([x_chapter + width / 2 + 0.07, x_bus, x_bus], [y, y, ys[0]],
+        if index < len(CHAPTERS) - 1:       # rising: the last section level with the chapter
+            ys = [y + 0.9 * k for k in reversed(range(len(sections)))]
+        else:                               # falling: the first section level with it
+            ys = [y - 0.9 * k for k in range(len(sections))]
+        far = max(ys, key=lambda y_sub: abs(y_sub - y))
+        ax.plot([x_chapter + width / 2 + 0.07, x_bus, x_bus], [y, y, far],
                 color=PALETTE["output"], linewidth=1.8)              # a bus to every section
         for (sub, sub_title, sub_does), y_sub in zip(sections, ys):
             _node(ax, (x_section, y_sub), f"{sub}  {sub_title}", PALETTE["output"],
@@ -175,11 +184,11 @@ def draw_chapter_map(ax=None):
             _arrow(ax, (x_bus, y_sub), (x_section - width_section / 2 - 0.07, y_sub),
                    PALETTE["output"])
     for y, key, words in ((5.75, "neutral", "to a chapter that builds on it"),
-                          (5.3, "output", "to a section of Chapter 5")):    # the legend
+                          (5.3, "output", "to a section of a chapter")):    # the legend
         _arrow(ax, (x_bus, y), (x_bus + 0.5, y), PALETTE[key])
         ax.text(x_bus + 0.65, y, words, fontsize=12, va="center")
     ax.set_xlim(0, 8.15)
-    ax.set_ylim(0.05, 6.1)
+    ax.set_ylim(-2.85, 6.1)
     ax.set_aspect("equal")
     ax.set_axis_off()
     ax.set_title("The course map, in reading order", fontsize=15)

@@ -1,40 +1,72 @@
-"""Student copies of the chapters: the solutions become stubs, the checks stay.
+"""Student copies of the chapters: the solutions become stubs, the checks stay, the prose is plain.
 
-    python -m lamassu_course.classroom.student notebooks/ student/
+    lamassu-course student notebooks/ exercises/
+    python -m lamassu_course.classroom.student notebooks/ exercises/     (the same)
 
-reads every ``*.ipynb`` in the first directory and writes a student copy of it to the second:
+reads every ``*.ipynb`` in the first directory (or the notebooks named) and writes a student
+copy of each to the last one, executed top to bottom (``--no-execute`` skips that):
 
 * a code cell tagged ``solution`` becomes a stub. Each top-level function keeps its ``def``
   line and its docstring, and its body becomes ``raise NotImplementedError(...)``; each
   top-level assignment becomes ``name = None  # your answer``; imports are kept; anything
-  else is dropped. Its outputs are cleared, and so are those of the next code cell (the
-  check, whose stored "✅ ..." would give the answer away);
+  else is dropped. Its outputs are cleared, and so are those of the check after it (whose
+  stored "✓ ..." would give the answer away); executing the copy makes the check print its
+  "not written yet" line;
 * a MyST solution in markdown (a ``{solution}`` directive, or a ``{solution-start}`` fence and
   the prose up to its ``{solution-end}``) becomes "**Your answer** ..."; cells holding only a
   ``{solution-end}`` fence are removed;
+* the prose becomes plain Jupyter Markdown (``plain_markdown``): Colab and a plain JupyterLab
+  render no MyST, so glued numbers are written in from the chapter's stored outputs, citations
+  read "(Author, year)", and an exercise is a heading "Exercise N.k: title";
 * every other cell is kept as it is.
+
+``--check`` writes nothing and exits 1 if any copy in the destination differs from what
+would be written (its cells' sources, or the stored outputs of any cell that is neither a stub
+nor a check).
 """
 import argparse
 import ast
 import copy
+import hashlib
 import re
 import sys
 from pathlib import Path
 
 import nbformat
 
-__all__ = ["make_student_notebook", "stub_solution", "main"]
+from .plain_markdown import (Context, document_title, glued_values, read_bibliography,
+                             to_plain_markdown)
+
+__all__ = ["make_student_notebook", "stub_solution", "split_solutions", "is_check_cell",
+           "chapter_context", "write_student_notebooks", "out_of_date", "main"]
 
 STUB = 'raise NotImplementedError("Exercise: write this function")'
 YOUR_ANSWER = "**Your answer** (the check below tells you if it is right):"
 _FENCE = r"(`{3,}|~{3,}|:{3,})"
-_SOLUTION_BLOCK = re.compile(rf"^[ \t]*{_FENCE}[ \t]*\{{solution\}}.*?^[ \t]*\1[ \t]*$", re.M | re.S)
-_SOLUTION_START = re.compile(rf"^[ \t]*{_FENCE}[ \t]*\{{solution-start\}}", re.M)
+_SOLUTION_BLOCK = re.compile(rf"^[ \t]*{_FENCE}[ \t]*\{{solution\}}[ \t]*(?P<label>\S*).*?\n"
+                             rf"(?P<body>.*?)^[ \t]*\1[ \t]*$", re.M | re.S)
+_SOLUTION_START = re.compile(rf"^[ \t]*{_FENCE}[ \t]*\{{solution-start\}}[ \t]*(?P<label>\S*)"
+                             rf"[^\n]*(?:\n[ \t]*:[\w-]+:[^\n]*)*(?:\n[ \t]*\1[ \t]*$)?", re.M)
 _SOLUTION_END = re.compile(rf"^[ \t]*{_FENCE}[ \t]*\{{solution-end\}}[^\n]*(\n[ \t]*\1[ \t]*$)?", re.M)
+CHECK_CALL = re.compile(r"check_\w+")
 
 
 def _is_solution(cell):
     return cell.cell_type == "code" and "solution" in cell.get("metadata", {}).get("tags", [])
+
+
+def is_check_cell(cell):
+    """True for a code cell whose every statement calls a ``check_...`` (``passed = check_x(f)``)."""
+    if cell.cell_type != "code" or _is_solution(cell) or not cell.source.strip():
+        return False
+    try:
+        body = ast.parse(cell.source).body
+    except SyntaxError:
+        return False
+    calls = [node.value for node in body if isinstance(node, (ast.Expr, ast.Assign))]
+    return len(calls) == len(body) and all(
+        isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+        and CHECK_CALL.fullmatch(call.func.id) for call in calls)
 
 
 def stub_solution(source):
@@ -48,10 +80,7 @@ def stub_solution(source):
             node.body = docstring + [ast.Expr(ast.Name("STUB_PLACEHOLDER"))]
             blocks.append((ast.unparse(node).replace("STUB_PLACEHOLDER", STUB), False))
         elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            blocks.extend((f"{name.id} = None  # your answer", True) for target in targets
-                          for name in ast.walk(target)
-                          if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store))
+            blocks.extend((f"{name} = None  # your answer", True) for name in _assigned(node))
     text = ""
     for number, (block, one_line) in enumerate(blocks):
         if number:
@@ -60,87 +89,305 @@ def stub_solution(source):
     return text or "# your answer"
 
 
+def _assigned(node):
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return [name.id for target in targets for name in ast.walk(target)
+            if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store)]
+
+
+def _split_markdown(text, gate):
+    """Pieces of one markdown cell: ("text", str), ("answer-start", label), ("answer", str).
+
+    ``gate`` is the label of a solution-start block still open from an earlier cell (or None);
+    returns (pieces, gate at the end of this cell).
+    """
+    pieces = []
+    while text:
+        if gate is not None:
+            end = _SOLUTION_END.search(text)
+            pieces.append(("answer", (text[:end.start()] if end else text).strip()))
+            if end is None:
+                return pieces, gate
+            text, gate = text[end.end():], None
+            continue
+        start, block = _SOLUTION_START.search(text), _SOLUTION_BLOCK.search(text)
+        first = min((m for m in (start, block) if m), key=lambda m: m.start(), default=None)
+        if first is None:
+            pieces.append(("text", text.strip()))
+            break
+        pieces.append(("text", text[:first.start()].strip()))
+        pieces.append(("answer-start", first.group("label")))
+        if first is block:
+            pieces.append(("answer", block.group("body").strip()))
+        else:
+            gate = first.group("label")
+        text = text[first.end():]
+    return [(kind, value) for kind, value in pieces if kind == "answer-start" or value], gate
+
+
+def split_solutions(nb):
+    """The chapter as a list of (kind, value, label) in reading order.
+
+    kind is "text" (a markdown cell's prose outside any solution, value a str), "answer-start"
+    (where a solution begins), "answer" (solution prose), "solution" (a code cell tagged
+    solution), "check" (``is_check_cell``) or "code" (any other code cell); value is the str or
+    the cell; label is the exercise's label for solution pieces (None elsewhere).
+    """
+    pieces, gate, opened_at, label = [], None, None, None
+    for number, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            was_open = gate is not None
+            parts, gate = _split_markdown(cell.source, gate)
+            for kind, value in parts:
+                label = value if kind == "answer-start" else label
+                pieces.append((kind, value, None if kind == "text" else label))
+            pieces.append(("end-of-cell", None, None))
+            opened_at = number if gate is not None and not was_open else opened_at
+            continue
+        if _is_solution(cell):
+            try:
+                ast.parse(cell.source)
+            except SyntaxError as error:
+                raise ValueError(f"cell {number} is tagged solution but is not valid Python "
+                                 f"({error.msg}, line {error.lineno})") from None
+            pieces.append(("solution", cell, label))
+        else:
+            pieces.append(("check" if is_check_cell(cell) else "code", cell, None))
+    if gate is not None:
+        raise ValueError(f"cell {opened_at} opens a {{solution-start}} that no {{solution-end}} closes")
+    return pieces
+
+
 def _clear(cell):
     cell.outputs = []
     cell.execution_count = None
 
 
-def _student_markdown(text, inside):
-    """Markdown with each solution replaced by YOUR_ANSWER, and whether it ends inside a
-    solution-start ... solution-end block (whose prose, in the next cells, is solution too)."""
-    kept = []
-    while True:
-        if inside:
-            end = _SOLUTION_END.search(text)
-            if end is None:
-                return "".join(kept).strip(), True
-            text, inside = text[end.end():], False
-        start = _SOLUTION_START.search(text)
-        if start is None:
-            kept.append(_SOLUTION_BLOCK.sub(YOUR_ANSWER, text))
-            return "".join(kept).strip(), False
-        kept.append(_SOLUTION_BLOCK.sub(YOUR_ANSWER, text[:start.start()]) + YOUR_ANSWER)
-        text, inside = text[start.end():], True
+def make_student_notebook(nb, context=None):
+    """A student copy of ``nb`` (the original is left unchanged); see the module docstring.
 
-
-def make_student_notebook(nb):
-    """A student copy of ``nb`` (the original is left unchanged); see the module docstring."""
+    ``context`` (a ``plain_markdown.Context``) supplies glued values, the bibliography and
+    exercise numbers; without it the chapter's own glued outputs are used.
+    """
     nb = copy.deepcopy(nb)
-    cells, inside, opened_at, clear_next_code = [], False, None, False
-    for number, cell in enumerate(nb.cells):
-        if cell.cell_type == "markdown":
-            was_inside = inside
-            cell.source, inside = _student_markdown(cell.source, inside)
-            opened_at = number if inside and not was_inside else opened_at
-            if cell.source:  # a cell that held only solution (or a solution-end fence) goes
-                cells.append(cell)
-            continue
-        if _is_solution(cell):
-            try:
-                cell.source = stub_solution(cell.source)
-            except SyntaxError as error:
-                raise ValueError(f"cell {number} is tagged solution but is not valid Python "
-                                 f"({error.msg}, line {error.lineno})") from None
-            _clear(cell)
-            clear_next_code = True
-        elif cell.cell_type == "code" and clear_next_code:
-            _clear(cell)
-            clear_next_code = False
-        cells.append(cell)
-    if inside:
-        raise ValueError(f"cell {opened_at} opens a {{solution-start}} that no {{solution-end}} closes")
+    if context is None:
+        context = Context(glue=glued_values(nb))
+    cells, text, clear_next_check = [], [], False
+    for kind, value, _ in split_solutions(nb):
+        if kind == "text":
+            text.append(value)
+        elif kind == "answer-start":
+            text.append(YOUR_ANSWER)
+        elif kind == "end-of-cell":
+            if text:
+                cells.append(nbformat.v4.new_markdown_cell(to_plain_markdown("\n\n".join(text), context)))
+            text = []
+        elif kind == "solution":
+            value.source = stub_solution(value.source)
+            _clear(value)
+            clear_next_check = True
+            cells.append(value)
+        elif kind in ("check", "code"):
+            if kind == "check" or clear_next_check:
+                _clear(value)
+            clear_next_check = False
+            cells.append(value)
+    seen = set()
+    for cell in cells:        # ids from the content, so a regenerated copy diffs cleanly
+        cell.id = hashlib.sha1(f"{cell.cell_type}\n{cell.source}".encode()).hexdigest()[:12]
+        while cell.id in seen:
+            cell.id = hashlib.sha1(cell.id.encode()).hexdigest()[:12]
+        seen.add(cell.id)
     nb.cells = cells
     return nb
 
 
+def _chapter_of(path):
+    match = re.match(r"(\d+)", Path(path).stem)
+    return int(match.group(1)) if match else None
+
+
+def _exercise_labels(path):
+    nb = nbformat.read(path, as_version=4)
+    return re.findall(r"^[ \t]*(?:`{3,}|:{3,})[ \t]*\{exercise\}.*\n(?:[ \t]*:[\w-]+:.*\n)*?"
+                      r"[ \t]*:label:[ \t]*(\S+)", "\n".join(c.source for c in nb.cells
+                                                            if c.cell_type == "markdown"), re.M)
+
+
+def _exercise_count(path):
+    nb = nbformat.read(path, as_version=4)
+    return sum(len(re.findall(r"^[ \t]*(?:`{3,}|:{3,})[ \t]*\{exercise\}", c.source, re.M))
+               for c in nb.cells if c.cell_type == "markdown")
+
+
+def _book_root(path):
+    for folder in Path(path).resolve().parents:
+        if (folder / "_config.yml").exists():
+            return folder
+    return None
+
+
+def chapter_context(path, nb=None):
+    """The ``Context`` for the chapter notebook at ``path``.
+
+    Exercises are numbered as the book numbers them: "N.k", N the chapter's number (the
+    leading digits of its file name) and k counting on through the chapter's sections (05a,
+    05b, ... after 05). The bibliography is the book's (``bibtex_bibfiles`` in the
+    ``_config.yml`` of the nearest folder above that has one).
+    """
+    path = Path(path)
+    nb = nb if nb is not None else nbformat.read(path, as_version=4)
+    siblings = sorted(path.parent.glob("*.ipynb"))
+    chapter = _chapter_of(path)
+    before = sum(_exercise_count(p) for p in siblings
+                 if chapter is not None and _chapter_of(p) == chapter and p.name < path.name)
+    numbers = iter(f"{chapter}.{before + k}" if chapter is not None else str(k)
+                   for k in range(1, 1000))
+    context = Context(glue=_public_glue(nb), exercise_number=lambda: next(numbers))
+    context.titles = {p.stem: document_title(p) for p in siblings}
+    root = _book_root(path)
+    if root is not None:
+        config = (root / "_config.yml").read_text(encoding="utf-8")
+        listed = re.search(r"^bibtex_bibfiles:\s*\n((?:[ \t]+-[^\n]*\n?)+)", config, re.M)
+        for line in (listed.group(1).splitlines() if listed else []):
+            bib = root / line.strip().lstrip("-").strip().strip("'\"")
+            if bib.exists():
+                context.bibliography.update(read_bibliography(bib))
+        for page in (root / "book").glob("*.md"):
+            context.titles[f"../book/{page.stem}"] = document_title(page)
+    for sibling in siblings:
+        text = "\n".join(c.source for c in nbformat.read(sibling, as_version=4).cells
+                         if c.cell_type == "markdown")
+        for label, heading in re.findall(r"^\(([\w:.-]+)\)=[ \t]*\n+#+[ \t]+(.+)$", text, re.M):
+            context.labels[label] = heading.strip()
+    for number, label in enumerate(_exercise_labels(path), before + 1):
+        context.labels[label] = f"Exercise {chapter}.{number}"
+    return context
+
+
+def _public_glue(nb):
+    """The glued values, except those glued in a solution cell (prose must not give them away)."""
+    public = copy.copy(nb)
+    public.cells = [cell for cell in nb.cells if not _is_solution(cell)]
+    return glued_values(public)
+
+
+def _execute(nb, folder):
+    from nbclient import NotebookClient   # only the writer executes
+
+    NotebookClient(nb, kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
+                   timeout=600, resources={"metadata": {"path": str(folder)}},
+                   store_widget_state=False).execute()
+    return nb
+
+
+def _sources(paths):
+    notebooks = []
+    for path in map(Path, paths):
+        notebooks.extend(sorted(path.glob("*.ipynb")) if path.is_dir() else [path])
+    return notebooks
+
+
+def build(path):
+    """The student copy of the chapter at ``path``, unexecuted, and how many solutions it stubs."""
+    nb = nbformat.read(path, as_version=4)
+    return make_student_notebook(nb, chapter_context(path, nb)), sum(map(_is_solution, nb.cells))
+
+
+def _comparable(nb):
+    """What must match between a committed copy and a fresh one: sources, tags, kept outputs."""
+    rows = []
+    for cell in nb.cells:
+        row = [cell.cell_type, cell.source, sorted(cell.get("metadata", {}).get("tags", []))]
+        if cell.cell_type == "code" and not _is_solution(cell) and not is_check_cell(cell):
+            tags = cell.metadata.get("tags", [])
+            if "nbval-ignore-output" not in tags and "nbval-skip" not in tags:
+                row.append([{k: v for k, v in out.items() if k not in ("execution_count",)}
+                            for out in cell.outputs if out.get("name") != "stderr"])
+        rows.append(row)
+    return rows
+
+
+def out_of_date(chapter, copy_path):
+    """What differs between the committed student copy and a fresh one ("" if in sync).
+
+    A fresh copy keeps the chapter's stored outputs for every cell but the stubs and checks,
+    so this compares those outputs too, without executing anything.
+    """
+    copy_path = Path(copy_path)
+    if not copy_path.exists():
+        return f"{copy_path} is missing"
+    fresh, _ = build(chapter)
+    committed = nbformat.read(copy_path, as_version=4)
+    want, have = _comparable(fresh), _comparable(committed)
+    if len(want) != len(have):
+        return f"{copy_path}: {len(have)} cells; the chapter makes {len(want)}"
+    for index, (a, b) in enumerate(zip(want, have)):
+        if a != b:
+            what = ["cell type", "source", "tags", "stored outputs"][
+                next(i for i in range(len(a)) if i >= len(b) or a[i] != b[i])]
+            return f"{copy_path}: cell {index} differs from the chapter's ({what})"
+    return ""
+
+
+def write_student_notebooks(sources, dest, execute=True, log=print):
+    """Write the student copy of every notebook in ``sources`` to the folder ``dest``."""
+    dest = Path(dest)
+    built = []
+    for path in _sources(sources):
+        try:  # an unreadable notebook (NotJSONError is a ValueError) or a bad solution cell
+            built.append((path, *build(path)))
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
+    dest.mkdir(parents=True, exist_ok=True)
+    for path, student, stubbed in built:
+        if execute:
+            _execute(student, dest)
+        nbformat.write(student, dest / path.name)
+        log(f"{path} -> {dest / path.name}: {stubbed} solution(s) stubbed"
+            + (", executed" if execute else ""))
+    return [dest / path.name for path, _, _ in built]
+
+
+def add_arguments(parser):
+    parser.add_argument("src", metavar="SRC", type=Path, nargs="+",
+                        help="the chapters with solutions: a folder of notebooks, or notebooks")
+    parser.add_argument("dest_dir", metavar="DEST_DIR", type=Path, help="where the copies go")
+    parser.add_argument("--no-execute", action="store_true",
+                        help="write the copies without running them (no outputs for stubs and checks)")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 if a copy in DEST_DIR is out of date")
+
+
+def run(args, parser):
+    """The ``student`` command on parsed ``args``; bad input exits 2 through ``parser.error``."""
+    sources, dest = args.src, args.dest_dir
+    for src in sources:
+        if not src.exists():
+            parser.error(f"SRC {src} is not a directory or a notebook")
+        if src.is_dir() and not sorted(src.glob("*.ipynb")):
+            parser.error(f"SRC {src} holds no .ipynb notebooks")
+        if src.is_dir() and dest.resolve() == src.resolve() or \
+                src.is_file() and dest.resolve() == src.parent.resolve():
+            parser.error(f"DEST_DIR {dest} is SRC: the copies would overwrite the solutions")
+    if args.check:
+        problems = [p for p in (out_of_date(path, dest / path.name) for path in _sources(sources)) if p]
+        print("\n".join(problems) or "every student copy is in sync with its chapter")
+        return 1 if problems else 0
+    try:
+        write_student_notebooks(sources, dest, execute=not args.no_execute)
+    except ValueError as error:
+        parser.error(str(error))
+    return 0
+
+
 def main(argv=None):
-    """Write a student copy of every notebook in SRC_DIR to DEST_DIR; return 0 (bad input exits 2)."""
+    """Write a student copy of every notebook in SRC to DEST_DIR; return 0 (bad input exits 2)."""
     parser = argparse.ArgumentParser(
         prog="python -m lamassu_course.classroom.student",
         description="Write student copies of the notebooks: solutions stubbed, checks kept.")
-    parser.add_argument("src_dir", metavar="SRC_DIR", type=Path, help="the notebooks with solutions")
-    parser.add_argument("dest_dir", metavar="DEST_DIR", type=Path, help="where the copies go")
-    args = parser.parse_args(argv)
-    src, dest = args.src_dir, args.dest_dir
-    if not src.is_dir():
-        parser.error(f"SRC_DIR {src} is not a directory")
-    notebooks = sorted(src.glob("*.ipynb"))
-    if not notebooks:
-        parser.error(f"SRC_DIR {src} holds no .ipynb notebooks")
-    if dest.resolve() == src.resolve():
-        parser.error(f"DEST_DIR {dest} is SRC_DIR: the copies would overwrite the solutions")
-    students = []
-    for path in notebooks:
-        try:  # an unreadable notebook (NotJSONError is a ValueError) or a bad solution cell
-            nb = nbformat.read(path, as_version=4)
-            students.append((path, make_student_notebook(nb), sum(map(_is_solution, nb.cells))))
-        except ValueError as error:
-            parser.error(f"{path}: {error}")
-    dest.mkdir(parents=True, exist_ok=True)
-    for path, student, stubbed in students:
-        nbformat.write(student, dest / path.name)
-        print(f"{path} -> {dest / path.name}: {stubbed} solution(s) stubbed")
-    return 0
+    add_arguments(parser)
+    return run(parser.parse_args(argv), parser)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,11 @@ one-unit cliff), ``memory`` (the delayed-recall task, its held-out split), ``loc
 Chapter 5: ``tasks`` (the generated tasks, held-out splits of unseen items), ``seq2seq``
 (many-to-one losses, the encoder–decoder, decoding), ``baselines`` (bag of words and
 logistic regression, lookup taggers, n-grams, nearest neighbour).
+Chapter 6, the LSTM: ``highway`` (the gradient along the LSTM's cell against a vanilla RNN's
+Jacobian product), ``cells`` (matched parameter counts, LSTMs trained in lockstep).
+Chapter 6, stacking and two directions: ``depth`` (equal budgets for one and two layers:
+matched weight counts, rates chosen on the tuning part, runs per seed), ``bidir`` (the
+bidirectional tagger's training and case counts, and why such a model cannot write text).
 
 Import a module by its path: ``from lamassu_course.experiments.memory import ...``.
 """

@@ -5,8 +5,8 @@ far larger than the ones before it, keeping everything needed to take that step 
 ``loss_along`` measures the loss along the gradient's direction, where a step of length
 lr * ||g|| lands. ``StepRecorder`` wraps an optimiser and records how far each update moved
 the weights: the length of the whole step and the largest move of one weight.
-``clip_grid`` trains SGD with each clipping setting of a small grid, from each seed, and
-measures every run on held-out text, so that clipping by value and by norm can each be
+``clip_grid`` trains SGD with each clipping setting of a small grid, from each seed, all at
+once (``charlm.TextStack``), and measures every run on held-out text, so that clipping by value and by norm can each be
 compared at its best threshold. The clipping itself is ``optim.clip_by_value`` and
 ``optim.clip_by_global_norm``.
 """
@@ -14,9 +14,8 @@ import numpy as np
 
 from ..data import one_hot, tbptt_windows
 from ..losses import softmax_cross_entropy
-from ..optim import SGD, global_norm
-from ..training import train_tbptt
-from .charlm import nats_per_char
+from ..optim import global_norm
+from .charlm import stack_runs
 
 __all__ = ["run_until_spike", "loss_along", "StepRecorder", "clip_grid"]
 
@@ -100,53 +99,30 @@ class StepRecorder:
 
 
 def clip_grid(new_model, lr, settings, seeds, train_ids, heldout_ids, *, updates, window=25,
-              batch_size=32, known=None):
+              batch_size=32):
     """SGD at rate ``lr`` with each clipping setting, from each seed, for ``updates`` updates.
 
-    ``settings`` maps a label to the clipping options of ``train_tbptt``: ``{}`` for none,
-    ``{"clip_value": c}`` or ``{"clip_norm": c}``. ``new_model(seed)`` returns a fresh model.
-    Each run reads the first ``updates * window * batch_size + 1`` characters of ``train_ids``
-    (exactly ``updates`` windows, as in ``charlm.rate_grid``) and is measured with
-    ``nats_per_char`` on ``heldout_ids``; a run whose loss is not finite counts as inf.
-    ``known`` maps (label, seed) to (held-out nats per character, record) of a run already
-    made with the same settings (for instance by ``rate_grid``): it is not repeated, and its
-    record (a dict like those returned) goes into runs as it is.
-    Returns (losses, runs): losses (len(settings), len(seeds)) in nats per character, and
-    runs[label, seed] = {"loss", "grad_norm"} from ``train_tbptt`` (None if the gradient
-    became NaN) plus "steps", the length of each update (a ``StepRecorder``'s lengths).
+    ``settings`` maps a label to the options of that run: ``{}`` for no clipping,
+    ``{"clip_value": c}`` or ``{"clip_norm": c}``, and optionally ``"lr"`` (a rate of its
+    own instead of ``lr``). ``new_model(seed)`` returns a fresh model. All the runs train at
+    once (``charlm.stack_runs``: one ``TextStack``); each reads the first ``updates * window
+    * batch_size + 1`` characters of ``train_ids`` (exactly ``updates`` windows, as in
+    ``charlm.rate_grid``) and is measured on ``heldout_ids``; a run that diverges counts
+    as inf. Returns (losses, runs): losses (len(settings), len(seeds)) in nats per
+    character, and runs[label, seed], a dict of the run's "model" and, one value per update,
+    "loss", "grad_norm" (before clipping), "steps" (the length of each update) and
+    "largest" (the largest move of one weight).
     """
     if not isinstance(settings, dict) or not settings:
         raise ValueError(f"settings is {settings!r}; expected a non-empty dict of label -> "
                          "options such as {'none': {}, 'norm 5': {'clip_norm': 5.0}}")
     for label, options in settings.items():
-        if not set(options) <= {"clip_value", "clip_norm"} or len(options) > 1:
+        clips = set(options) - {"lr"}
+        if not clips <= {"clip_value", "clip_norm"} or len(clips) > 1:
             raise ValueError(f"settings[{label!r}] is {options!r}; expected {{}}, "
-                             "{'clip_value': c} or {'clip_norm': c}")
-    if isinstance(updates, bool) or not isinstance(updates, (int, np.integer)) or updates < 1:
-        raise ValueError(f"updates is {updates!r}; expected a positive integer")
-    length = updates * window * batch_size + 1
-    if length > len(train_ids):
-        raise ValueError(f"updates is {updates}: they need {length} characters; train_ids has "
-                         f"{len(train_ids)}")
-    known = {} if known is None else known
-    short = np.asarray(train_ids)[:length]
-    losses, runs = np.empty((len(settings), len(seeds))), {}
-    for i, (label, options) in enumerate(settings.items()):
-        for j, seed in enumerate(seeds):
-            if (label, seed) in known:
-                losses[i, j], runs[label, seed] = known[label, seed]
-                continue
-            model = new_model(seed)
-            steps = StepRecorder(SGD(model.params, lr=lr))
-            with np.errstate(all="ignore"):
-                try:
-                    record = train_tbptt(model, short, window=window, batch_size=batch_size,
-                                         optimizer=steps, progress=False, **options)
-                    loss = nats_per_char(model, heldout_ids)
-                except ValueError as error:  # SGD refuses NaN gradients: the run diverged
-                    if "NaN or inf" not in str(error):
-                        raise
-                    record, loss = {"loss": None, "grad_norm": None}, np.inf
-            losses[i, j] = loss if np.isfinite(loss) else np.inf
-            runs[label, seed] = dict(record, steps=np.array(steps.lengths))
-    return losses, runs
+                             "{'clip_value': c} or {'clip_norm': c}, optionally with 'lr'")
+    pairs = [(label, seed) for label in settings for seed in seeds]
+    runs = [dict({"lr": lr}, **settings[label], seed=seed) for label, seed in pairs]
+    losses, records = stack_runs(new_model, "sgd", runs, train_ids, heldout_ids,
+                                 updates=updates, window=window, batch_size=batch_size)
+    return losses.reshape(len(settings), len(seeds)), dict(zip(pairs, records))

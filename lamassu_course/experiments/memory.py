@@ -25,9 +25,11 @@ import numpy as np
 
 from .._checks import check_shape
 from ..losses import softmax_cross_entropy
+from ..lstm import LSTM
 from ..optim import Adagrad
 from ..rnn import VanillaRNN
 from ..training import train
+from .cells import LSTMLockstep
 from .lockstep import Lockstep
 
 __all__ = ["recall_batch", "recall_split", "training_overlap", "last_step_loss",
@@ -173,8 +175,8 @@ def latch_rnn(n_symbols=4, hidden_size=16, strength=10.0, write=4.0):
 
 def train_recall(model, delay, steps, *, batch_size=32, lr=0.05, clip_norm=1.0, n_symbols=4,
                  seed=0):
-    """Train ``model`` (a VanillaRNN or a GRU) on ``steps`` fresh batches of the task, drawn
-    from the training split only (``rng = default_rng(seed)``).
+    """Train ``model`` (a VanillaRNN, a GRU or an LSTM) on ``steps`` fresh batches of the
+    task, drawn from the training split only (``rng = default_rng(seed)``).
 
     Adagrad with learning rate ``lr``, gradients clipped to global norm ``clip_norm``.
     Returns ``train``'s history: {"loss": (steps,), "grad_norm": (steps,)}.
@@ -189,7 +191,8 @@ def train_recall(model, delay, steps, *, batch_size=32, lr=0.05, clip_norm=1.0, 
 def train_recall_lockstep(models, delay, steps, *, lrs, seeds, batch_size=32, clip_norm=1.0,
                           n_symbols=4):
     """Train every model as ``train_recall(models[m], delay, steps, lr=lrs[m], seed=seeds[m])``
-    would, all at once (``Lockstep``: the same numbers up to rounding, several times faster).
+    would, all at once (``Lockstep``, or ``cells.LSTMLockstep`` for LSTMs: the same numbers
+    up to rounding, several times faster).
 
     Models with the same seed see the same batches. The trained weights are written into the
     models. Returns the training losses before each update, (steps, M).
@@ -197,7 +200,8 @@ def train_recall_lockstep(models, delay, steps, *, lrs, seeds, batch_size=32, cl
     steps = _positive("steps", steps)
     if len(seeds) != len(models):
         raise ValueError(f"seeds has {len(seeds)} entries; expected one per model ({len(models)})")
-    stack = Lockstep(models, lrs, clip_norm)
+    lstm = bool(models) and isinstance(models[0], LSTM)    # Chapter 6: its own lockstep
+    stack = (LSTMLockstep if lstm else Lockstep)(models, lrs, clip_norm)
     distinct = sorted(set(seeds))
     rngs = [np.random.default_rng(seed) for seed in distinct]
     reads = [distinct.index(seed) for seed in seeds]

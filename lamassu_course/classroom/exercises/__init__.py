@@ -25,6 +25,8 @@ from .gradients import (check_decay_rate, check_gate, check_gru_step, check_tran
                         check_vanishing_despite_large_sigma)
 from .applications import (check_decoder_inputs, check_last_step_gradient,
                            check_note_frequency, check_one_step_mlp, check_token_accuracy)
+from .bidirectional import check_bidirectional_states
+from .lstm import check_lstm_step, check_lstm_step_backward
 
 __all__ = ["check_rnn_step", "check_rnn_forward", "check_count_parameters", "check_output_probabilities",
            "check_tanh_derivative", "check_row_forward", "check_fixed_point",
@@ -35,4 +37,6 @@ __all__ = ["check_rnn_step", "check_rnn_forward", "check_count_parameters", "che
            "check_gate",
            "check_gru_step",
            "check_one_step_mlp", "check_note_frequency", "check_last_step_gradient",
-           "check_token_accuracy", "check_decoder_inputs"]
+           "check_token_accuracy", "check_decoder_inputs",
+           "check_bidirectional_states",
+           "check_lstm_step", "check_lstm_step_backward"]
