@@ -170,7 +170,10 @@ UNTYPESET_JS = r"""() => {
     const node = walker.currentNode;
     if (node.parentElement.closest(skip)) continue;
     const text = node.textContent;
-    if (/\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{/.test(text)) found.push(text.trim().slice(0, 80));
+    // delimiters, or a TeX command such as \epsilon left in the text (a "$" math span that
+    // Markdown broke, e.g. a line of it read as a list item)
+    if (/\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{|\\[a-zA-Z]{2,}/.test(text))
+      found.push(text.trim().slice(0, 80));
   }
   return found;
 }"""
