@@ -1,4 +1,4 @@
-"""The package's ``glue`` writes exactly what myst-nb's does, with and without myst-nb."""
+"""The package's ``glue`` writes exactly what myst-nb's does (it never calls myst-nb's)."""
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
@@ -39,10 +39,11 @@ def test_fallback_writes_what_myst_nb_writes(value, display):
     assert all(key.startswith("application/papermill.record/") for key in data) != display
 
 
-def test_glue_uses_the_fallback_without_myst_nb(monkeypatch):
-    monkeypatch.setattr(glue_module, "_myst_nb_glue", None)
-    calls = _captured(glue_module.glue, "loss", "1.25", display=False)
-    assert calls[0][0] == {"application/papermill.record/text/plain": "'1.25'"}
+@pytest.mark.parametrize("value", ["1.25", 7, 0.5, "1e-08 to 1e-03"])
+def test_glue_writes_what_myst_nb_writes(value):
+    ours = _captured(glue_module.glue, "loss", value, display=False)
+    assert ours == _captured(myst_nb.glue, "loss", value, display=False)
+    assert list(ours[0][0]) == ["application/papermill.record/text/plain"]
 
 
 @pytest.mark.parametrize("name", ["", None, 3])

@@ -4,10 +4,12 @@ The chapters write ``glue("final_loss", f"{loss:.2f}")`` and the page's text say
 ``{glue:text}`final_loss```; the number in the sentence is then the one the notebook computed.
 myst-nb's ``glue`` does this by displaying the value with a little metadata that the book
 builder reads. It is a few lines of IPython, but importing it pulls in Sphinx and docutils,
-which a reader on Colab or Binder does not need. So this module uses myst-nb's ``glue`` when
-myst-nb is installed and otherwise the same few lines: the cell's output is identical either
-way (``tests/test_glue.py`` compares them), so the committed outputs hold in both
-environments and the book renders every glued number as before.
+which a reader on Colab or Binder does not need, and its first call imports nbformat's JSON
+schema checker, which compiles 38 grammars: about 1.5 s of every chapter's run on a quiet
+machine, 6 s on a busy one. So this module writes the same few lines itself, always: the
+cell's output is identical to myst-nb's (``tests/test_glue.py`` compares them for every kind
+of value the chapters glue), so the committed outputs hold with or without myst-nb and the
+book renders every glued number as before.
 """
 from IPython.core.formatters import format_display_data
 from IPython.display import display
@@ -28,11 +30,6 @@ def _glue_without_myst_nb(name, variable, display=True):
 
 _display = display
 
-try:  # the book build and the authors' environment have myst-nb
-    from myst_nb import glue as _myst_nb_glue
-except ImportError:  # Colab, Binder, `pip install lamassu-course[notebooks]`
-    _myst_nb_glue = None
-
 
 def glue(name, variable, display=True):
     """Record ``variable`` under ``name`` for the page's ``{glue:...}`` roles (myst-nb's call).
@@ -42,7 +39,4 @@ def glue(name, variable, display=True):
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name is {name!r}; expected a non-empty string naming the value")
-    if _myst_nb_glue is not None:
-        _myst_nb_glue(name, variable, display=display)
-    else:
-        _glue_without_myst_nb(name, variable, display=display)
+    _glue_without_myst_nb(name, variable, display=display)
