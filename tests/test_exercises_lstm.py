@@ -33,11 +33,11 @@ def step(x, h, c, p, squash=None, candidate=np.tanh, cell=None, hidden=None, swa
 
 
 def step_backward(dh, dc_next, x, h, c, p, carried=True, forget_path=True, full_dc_prev=True,
-                  slope_at=None, slopes=True, do_tanh=True, W_h_T=False):
+                  slope_at=None, slopes=True, do_tanh=True, W_h_T=False, through_h=True):
     i, f, o, c_tilde = gates(x, h, p)
     c_t = f * c + i * c_tilde
     t = np.tanh(c if slope_at == "prev" else c_t)
-    dc = (dc_next if carried else 0) + dh * o * (1 - t ** 2)
+    dc = (dc_next if carried else 0) + (dh * o * (1 - t ** 2) if through_h else 0)
     if slopes:
         s = {"i": i * (1 - i), "f": f * (1 - f), "o": o * (1 - o), "c": 1 - c_tilde ** 2}
     else:
@@ -49,6 +49,26 @@ def step_backward(dh, dc_next, x, h, c, p, carried=True, forget_path=True, full_
     if not full_dc_prev:
         return dx, dh_prev, f * dc_next
     return dx, dh_prev, (f * dc if forget_path else dc)
+
+
+def step_h_transposed(x, h, c, p):
+    p = dict(p, **{f"W_{g}h": p[f"W_{g}h"].T for g in "ifoc"})
+    return step(x, h, c, p)
+
+
+def step_in_place(x, h, c, p):
+    """Right values, but the caller's c_prev is overwritten."""
+    i, f, o, c_tilde = gates(x, h, p)
+    c *= f
+    c += i * c_tilde
+    return o * np.tanh(c), c.copy()
+
+
+def step_backward_in_place(dh, dc_next, x, h, c, p):
+    """Right values, but the caller's dc_next becomes the cell's whole gradient."""
+    i, f, o, c_tilde = gates(x, h, p)
+    dc_next += dh * o * (1 - np.tanh(f * c + i * c_tilde) ** 2)
+    return step_backward(dh, dc_next, x, h, c, p, carried=True, through_h=False)
 
 
 def calls_the_package(x, h, c, p):
@@ -98,6 +118,11 @@ WRONG = [
      "the forget gate is missing"),
     (check_lstm_step, lambda *a: step(*a, cell=lambda i, f, g, c, h: i * c + f * g),
      "i and f are swapped"),
+    (check_lstm_step, step_h_transposed, "the recurrent weights are used the wrong way round"),
+    (check_lstm_step, step_in_place, "changes its input c_prev in place"),
+    (check_lstm_step_backward, step_backward_in_place, "changes its input dc_next in place"),
+    (check_lstm_step_backward, lambda *a: step_backward(*a, through_h=False),
+     "the cell's gradient misses the part through h_t"),
     (check_lstm_step, calls_the_package, "calls the package's lstm_step_forward"),
     (check_lstm_step, calls_the_package_by_module, "calls the package's lstm_step_forward"),
     (check_lstm_step, calls_the_class, "calls the package's LSTM.forward"),
@@ -107,7 +132,7 @@ WRONG = [
     (check_lstm_step_backward, lambda *a: step_backward(*a, forget_path=False),
      "dc_prev lacks the forget gate"),
     (check_lstm_step_backward, lambda *a: step_backward(*a, full_dc_prev=False),
-     "dc_prev passes on only dc_t"),
+     "dc_prev passes on only dc_next"),
     (check_lstm_step_backward, lambda *a: step_backward(*a)[:2] + (0 * a[0],),
      "dc_prev is zero"),
     (check_lstm_step_backward, lambda *a: step_backward(*a)[:2] + (np.zeros(a[0].shape),),
@@ -169,7 +194,7 @@ def test_the_checks_reference_is_the_packages_step(size):
     """The checks use their own NumPy reference; it must equal the package's LSTM step."""
     rng = np.random.default_rng(sum(size))
     case = checks_module._backward_case(rng, *size)
-    dh, dc = case.pop("dh_t"), case.pop("dc_t")
+    dh, dc = case.pop("dh_t"), case.pop("dc_next")
     h_t, c_t, cache = lstm_step_forward(case["x_t"], case["h_prev"], case["c_prev"],
                                         dict(case["params"]))
     np.testing.assert_allclose(checks_module._step(**case), (h_t, c_t), rtol=1e-12)
@@ -183,5 +208,5 @@ def test_docstrings_do_not_give_the_solution_away():
     for check in FUNCTION_CHECKS:
         doc = check.__doc__
         for formula in ("f * c", "o * np.tanh", "tanh(c_t)", "f_t * dc", "1 - tanh",
-                        "g (1 - g)", "dc_t +", "@ W"):
+                        "g (1 - g)", "dc_next +", "@ W"):
             assert formula not in doc, f"{check.__name__}'s docstring gives away {formula!r}"

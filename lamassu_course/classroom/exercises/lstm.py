@@ -26,16 +26,19 @@ def _sigmoid(a):
 
 
 # ---------------------------------------------------------------- the reference, with switches
-def _pre(x_t, h_prev, p, gate, transposed=False):
-    W_x = p[f"W_{gate}x"].T if transposed else p[f"W_{gate}x"]
-    return x_t @ W_x.T + h_prev @ p[f"W_{gate}h"].T + p[f"b_{gate}"]
+def _pre(x_t, h_prev, p, gate, h_transposed=False):
+    W_h = p[f"W_{gate}h"] if h_transposed else p[f"W_{gate}h"].T
+    return x_t @ p[f"W_{gate}x"].T + h_prev @ W_h + p[f"b_{gate}"]
 
 
-def _forward_parts(x_t, h_prev, c_prev, p, tanh_gate=None, sigmoid_candidate=False):
-    """i, f, o, c~ and c_t, h_t of the right step, or with one gate squashed the wrong way."""
+def _forward_parts(x_t, h_prev, c_prev, p, tanh_gate=None, sigmoid_candidate=False,
+                   h_transposed=False):
+    """i, f, o, c~ and c_t, h_t of the right step, or with one gate squashed the wrong way
+    (or every recurrent weight used transposed)."""
     squash = {g: (np.tanh if g == tanh_gate else _sigmoid) for g in "ifo"}
-    i, f, o = (squash[g](_pre(x_t, h_prev, p, g)) for g in "ifo")
-    c_tilde = (_sigmoid if sigmoid_candidate else np.tanh)(_pre(x_t, h_prev, p, "c"))
+    i, f, o = (squash[g](_pre(x_t, h_prev, p, g, h_transposed)) for g in "ifo")
+    c_tilde = (_sigmoid if sigmoid_candidate else np.tanh)(
+        _pre(x_t, h_prev, p, "c", h_transposed))
     return i, f, o, c_tilde
 
 
@@ -44,7 +47,8 @@ def _step(x_t, h_prev, c_prev, params, mistake=None):
     p = params
     i, f, o, c_tilde = _forward_parts(
         x_t, h_prev, c_prev, p, tanh_gate={"tanh_i": "i", "tanh_f": "f", "tanh_o": "o"}.get(
-            mistake), sigmoid_candidate=mistake == "sigmoid_candidate")
+            mistake), sigmoid_candidate=mistake == "sigmoid_candidate",
+        h_transposed=mistake == "W_h_transposed")
     kept = h_prev if mistake == "keeps_h" else c_prev
     c_t = {"no_input_gate": f * kept + c_tilde, "no_forget_gate": kept + i * c_tilde,
            "swapped_i_f": i * kept + f * c_tilde}.get(mistake, f * kept + i * c_tilde)
@@ -53,14 +57,14 @@ def _step(x_t, h_prev, c_prev, params, mistake=None):
     return (c_t, h_t) if mistake == "swapped_outputs" else (h_t, c_t)
 
 
-def _step_backward(dh_t, dc_t, x_t, h_prev, c_prev, params, mistake=None):
+def _step_backward(dh_t, dc_next, x_t, h_prev, c_prev, params, mistake=None):
     """(dx_t, dh_prev, dc_prev) of one LSTM step, with one typical ``mistake`` (or none)."""
     p = params
     i, f, o, c_tilde = _forward_parts(x_t, h_prev, c_prev, p)
     c_t = f * c_prev + i * c_tilde
     tanh_c = np.tanh(c_prev if mistake == "slope_at_c_prev" else c_t)
     through_h = dh_t * o * (1.0 - tanh_c ** 2)
-    dc = through_h if mistake == "no_carried" else dc_t + through_h
+    dc = {"no_carried": through_h, "no_through_h": dc_next}.get(mistake, dc_next + through_h)
     slope = {g: value * (1.0 - value) for g, value in (("i", i), ("f", f), ("o", o))}
     slope["c"] = 1.0 - c_tilde ** 2
     if mistake == "no_gate_slopes":
@@ -72,7 +76,7 @@ def _step_backward(dh_t, dc_t, x_t, h_prev, c_prev, params, mistake=None):
     W_h = {g: (p[f"W_{g}h"].T if mistake == "W_h_transposed" else p[f"W_{g}h"]) for g in _GATES}
     dx_t = sum(da[g] @ p[f"W_{g}x"] for g in _GATES)
     dh_prev = sum(da[g] @ W_h[g] for g in _GATES)
-    dc_prev = {"no_forget_path": dc, "carried_only": f * dc_t,
+    dc_prev = {"no_forget_path": dc, "carried_only": f * dc_next,
                "dc_prev_zero": np.zeros_like(dc)}.get(mistake, f * dc)
     return dx_t, dh_prev, dc_prev
 
@@ -117,19 +121,30 @@ def _tripwires(answer):
             setattr(cls, name, method)
 
 
-def _check_without_the_package(name, answer, cases, reference, expect, wrong, symptoms=()):
-    """``run_check``, after making sure the answer does its own arithmetic."""
+def _check_without_the_package(name, answer, cases, reference, expect, wrong, symptoms=(),
+                               in_place=None):
+    """``run_check``, after making sure the answer does its own arithmetic and leaves its
+    input arrays as it found them (``in_place``: {argument: hint} for the likeliest ones)."""
     if callable(answer) and cases:
+        args = [np.copy(v) if isinstance(v, np.ndarray) else v for v in cases[0].values()]
+        raised = False
         with _tripwires(answer) as calls:
             try:
                 with np.errstate(all="ignore"):
-                    answer(*[np.copy(v) if isinstance(v, np.ndarray) else v
-                             for v in cases[0].values()])
+                    answer(*args)
             except Exception:
-                pass                               # run_check reports the error itself
+                raised = True                      # run_check reports the error itself
         if calls:
             return _fail(name, f"your function calls the package's {calls[0]}: the exercise "
                                "is to write the step yourself, with NumPy only")
+        changed = [key for (key, value), arg in zip(cases[0].items(), args)
+                   if isinstance(value, np.ndarray) and not np.array_equal(value, arg)]
+        if changed and not raised:
+            key = changed[0]
+            return _fail(name, f"your function changes its input {key} in place"
+                               f"{(in_place or {}).get(key, '')}: the caller still needs "
+                               "it (an LSTM loop passes it on); compute the result into a new "
+                               "array instead")
     return _run(name, answer, cases, reference, expect, wrong, symptoms)
 
 
@@ -152,7 +167,7 @@ def _step_case(rng, B, D, H):
 
 def _backward_case(rng, B, D, H):
     case = _step_case(rng, B, D, H)
-    return dict(dh_t=rng.standard_normal((B, H)), dc_t=rng.standard_normal((B, H)), **case)
+    return dict(dh_t=rng.standard_normal((B, H)), dc_next=rng.standard_normal((B, H)), **case)
 
 
 SIZES = [(3, 4, 5), (2, 5, 3), (4, 3, 3), (1, 2, 6), (5, 6, 4)]
@@ -162,12 +177,16 @@ SIZES = [(3, 4, 5), (2, 5, 3), (4, 3, 3), (1, 2, 6), (5, 6, 4)]
 def check_lstm_step(fn):
     """Check ``fn(x_t, h_prev, c_prev, params) -> (h_t, c_t)``, each (B, H): one step of the
     LSTM of Chapter 6, rows as the batch. ``params`` maps the twelve gate names W_ix, W_ih,
-    b_i, W_fx, W_fh, b_f, W_cx, W_ch, b_c, W_ox, W_oh, b_o to arrays (input weights (H, D),
+    b_i, W_fx, W_fh, b_f, W_ox, W_oh, b_o, W_cx, W_ch, b_c to arrays (input weights (H, D),
     recurrent weights (H, H), biases (H,)). Calling the package's LSTM code is not accepted."""
     def mistake(name):
         return lambda c: _step(**c, mistake=name)
     wrong = [
         (mistake("swapped_outputs"), "you returned (c_t, h_t): return (h_t, c_t)"),
+        (mistake("W_h_transposed"), "the recurrent weights are used the wrong way round: "
+                                    "with the batch as rows, h_prev (B, H) meets W_gh "
+                                    "(H, H) transposed, like x_t and W_gx (a square matrix "
+                                    "fits either way, so the shapes do not catch it)"),
         (mistake("tanh_i"), "the input gate i uses tanh: a gate uses the sigmoid, so every "
                             "entry is between 0 and 1"),
         (mistake("tanh_f"), "the forget gate f uses tanh: a gate uses the sigmoid, so every "
@@ -191,25 +210,31 @@ def check_lstm_step(fn):
                                  "the candidate"),
     ]
     cases = _cases(_step_case, SIZES)
+    in_place = {name: f" (for example `{name} *= ...`)" for name in ("c_prev", "h_prev")}
     return _check_without_the_package("check_lstm_step", fn, cases, _step,
-                                      {"h_t": "(B, H)", "c_t": "(B, H)"}, wrong)
+                                      {"h_t": "(B, H)", "c_t": "(B, H)"}, wrong,
+                                      in_place=in_place)
 
 
 # ---------------------------------------------------------------- one step backward
 def check_lstm_step_backward(fn):
-    """Check ``fn(dh_t, dc_t, x_t, h_prev, c_prev, params) -> (dx_t, dh_prev, dc_prev)``:
-    the gradients that one LSTM step sends back to its inputs x_t (B, D), h_{t-1} and
-    c_{t-1} (B, H). ``dh_t`` (B, H) is all of dL/dh_t; ``dc_t`` (B, H) is the part of
-    dL/dc_t that comes from step t+1, not through h_t. ``params`` as in
+    """Check ``fn(dh_t, dc_next, x_t, h_prev, c_prev, params) -> (dx_t, dh_prev, dc_prev)``:
+    the gradients that flow back through one LSTM step to its inputs x_t (B, D), h_{t-1} and
+    c_{t-1} (B, H) (for h_{t-1} and c_{t-1}, only the parts through this step). ``dh_t``
+    (B, H) is all of dL/dh_t; ``dc_next`` (B, H) is the part of dL/dc_t that comes from
+    step t+1, not through h_t. ``params`` as in
     ``check_lstm_step``. Calling the package's LSTM code is not accepted."""
     def mistake(name):
         return lambda c: _step_backward(**c, mistake=name)
     wrong = [
+        (mistake("no_through_h"), "the cell's gradient misses the part through h_t: dc_next "
+                                  "is only what comes from step t+1, and h_t = o_t "
+                                  "tanh(c_t) reads c_t too, so add dh_t's share to it"),
         (mistake("no_carried"), "dc misses the carried gradient: the cell's gradient is "
-                                "dc_t (from step t+1) plus the part through h_t"),
+                                "dc_next (from step t+1) plus the part through h_t"),
         (mistake("no_forget_path"), "dc_prev lacks the forget gate: c_{t-1} reaches c_t "
                                     "through f_t, so its gradient is f_t times dc"),
-        (mistake("carried_only"), "dc_prev passes on only dc_t: it should pass on all of "
+        (mistake("carried_only"), "dc_prev passes on only dc_next: it should pass on all of "
                                   "the cell's gradient, including the part through h_t"),
         (mistake("dc_prev_zero"), "dc_prev is zero: c_{t-1} reaches the loss through c_t, "
                                   "the cell's path back (the highway)"),
@@ -229,5 +254,7 @@ def check_lstm_step_backward(fn):
                  "(the highway)")]
     expect = {"dx_t": "(B, D)", "dh_prev": "(B, H)", "dc_prev": "(B, H)"}
     cases = _cases(_backward_case, SIZES)
+    in_place = {"dc_next": " (for example `dc_next += ...`; start a new array for the cell's "
+                        "whole gradient)", "dh_t": " (for example `dh_t *= ...`)"}
     return _check_without_the_package("check_lstm_step_backward", fn, cases, _step_backward,
-                                      expect, wrong, symptoms)
+                                      expect, wrong, symptoms, in_place=in_place)
