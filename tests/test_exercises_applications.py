@@ -22,18 +22,21 @@ def frequency(midi, scale=440.0, per=12, ref=69, sign=1):
     return scale * 2.0 ** (sign * (midi - ref) / per)
 
 
-def last_grad(ys, labels, mean=True, all_steps=False, onehot=True, first=False):
-    z = ys if all_steps else ys[-1]
+def last_grad(ys, labels, lengths, mean=True, all_steps=False, onehot=True, first=False,
+              at_T=False):
+    B = ys.shape[1]
+    steps = np.zeros(B, int) if first else np.full(B, len(ys) - 1) if at_T else lengths - 1
+    z = ys if all_steps else ys[steps, np.arange(B)]
     p = np.exp(z - z.max(-1, keepdims=True))
     p /= p.sum(-1, keepdims=True)
     if onehot:
         p = p - np.eye(ys.shape[-1])[labels]
     if mean:
-        p = p / ys.shape[1]
+        p = p / B
     if all_steps:
         return p
     out = np.zeros_like(ys)
-    out[0 if first else -1] = p
+    out[steps, np.arange(B)] = p
     return out
 
 
@@ -72,12 +75,15 @@ WRONG = [
     (check_note_frequency, lambda m: frequency(m, sign=-1), "the sign is flipped"),
     (check_note_frequency, lambda m: frequency(m, ref=60), "not to middle C"),
     (check_note_frequency, lambda m: 440 * (m - 69) / 12 + 440, "exponential"),
-    (check_last_step_gradient, lambda y, l: last_grad(y, l, mean=False), "1/B is missing"),
-    (check_last_step_gradient, lambda y, l: last_grad(y, l, all_steps=True),
+    (check_last_step_gradient, lambda y, l, n: last_grad(y, l, n, at_T=True),
+     "reads ys[-1] for every sequence"),
+    (check_last_step_gradient, lambda y, l, n: last_grad(y, l, n, mean=False),
+     "1/B is missing"),
+    (check_last_step_gradient, lambda y, l, n: last_grad(y, l, n, all_steps=True),
      "every step gets a gradient"),
-    (check_last_step_gradient, lambda y, l: last_grad(y, l, onehot=False),
+    (check_last_step_gradient, lambda y, l, n: last_grad(y, l, n, onehot=False),
      "one-hot is missing"),
-    (check_last_step_gradient, lambda y, l: last_grad(y, l, first=True),
+    (check_last_step_gradient, lambda y, l, n: last_grad(y, l, n, first=True),
      "gradient is at the first step"),
     (check_token_accuracy, lambda p, t, m: accuracy(p, t, m, "all"), "padding is counted"),
     (check_token_accuracy, lambda p, t, m: accuracy(p, t, m, "size"),

@@ -75,7 +75,12 @@ def check_note_frequency(fn):
 
 # ---------------------------------------------------------------- many-to-one: the last step
 def _last_case(rng, T, B, K):
-    return dict(ys=2 * rng.standard_normal((T, B, K)), labels=rng.integers(0, K, B))
+    lengths = rng.integers(1, T + 1, B)
+    lengths[0] = T                      # one sequence fills the batch, ...
+    if T > 1 and B > 1:
+        lengths[1] = rng.integers(1, T)  # ... and one ends before step T
+    return dict(ys=2 * rng.standard_normal((T, B, K)), labels=rng.integers(0, K, B),
+                lengths=lengths)
 
 
 def _softmax(z):
@@ -84,30 +89,43 @@ def _softmax(z):
 
 
 def check_last_step_gradient(fn):
-    """Check ``fn(ys, labels) -> dys``: dL/dys for L = (1/B) sum_b CE(softmax(ys[-1, b]),
-    labels[b]), the loss of a many-to-one network. ys (T, B, K) logits, labels (B,) ints ->
-    dys (T, B, K), zero at every step but the last, where it is (softmax - onehot) / B."""
-    def at_last(c, value):
+    """Check ``fn(ys, labels, lengths) -> dys``: dL/dys for L = (1/B) sum_b
+    CE(softmax(ys[T_b - 1, b]), labels[b]), the loss of a many-to-one network on sequences
+    padded at the end, each read at its own last step T_b = lengths[b]. ys (T, B, K) logits,
+    labels (B,) ints, lengths (B,) ints in 1..T -> dys (T, B, K), zero everywhere except at
+    (T_b - 1, b), where it is (softmax - onehot) / B."""
+    def at_last(c, value, steps=None):
         out = np.zeros_like(c["ys"])
-        out[-1] = value
+        B = c["ys"].shape[1]
+        steps = c["lengths"] - 1 if steps is None else steps
+        out[steps, np.arange(B)] = value
         return out
+
+    def last(c):
+        return c["ys"][c["lengths"] - 1, np.arange(c["ys"].shape[1])]
 
     onehot = lambda c: np.eye(c["ys"].shape[-1])[c["labels"]]  # noqa: E731
     B = lambda c: c["ys"].shape[1]  # noqa: E731
     wrong = [
-        (lambda c: at_last(c, _softmax(c["ys"][-1]) - onehot(c)),
+        (lambda c: at_last(c, (_softmax(c["ys"][-1]) - onehot(c)) / B(c),
+                           np.full(B(c), c["ys"].shape[0] - 1)),
+         "reads ys[-1] for every sequence: a sequence shorter than T ends at step "
+         "lengths[b], and the steps after it are padding"),
+        (lambda c: at_last(c, _softmax(last(c)) - onehot(c)),
          "the 1/B is missing: the loss is the mean over the batch"),
         (lambda c: (_softmax(c["ys"]) - onehot(c)) / B(c),
-         "every step gets a gradient: only the last output is in the loss, so dys is zero "
-         "before the last step"),
-        (lambda c: at_last(c, _softmax(c["ys"][-1]) / B(c)),
+         "every step gets a gradient: only each sequence's last output is in the loss, so "
+         "dys is zero at every other step"),
+        (lambda c: at_last(c, _softmax(last(c)) / B(c)),
          "the one-hot is missing: dL/dz = softmax(z) - onehot(label)"),
-        (lambda c: (lambda d: d[::-1])(at_last(c, (_softmax(c["ys"][-1]) - onehot(c)) / B(c))),
-         "the gradient is at the first step: the many-to-one output is the last one, ys[-1]"),
+        (lambda c: at_last(c, (_softmax(c["ys"][0]) - onehot(c)) / B(c), np.zeros(B(c), int)),
+         "the gradient is at the first step: the many-to-one output is the last one, at "
+         "step lengths[b]"),
     ]
     cases = _cases(_last_case, [(3, 4, 3), (5, 2, 4), (1, 3, 2), (4, 1, 5)])
     return _run("check_last_step_gradient", fn, cases,
-                lambda ys, labels: last_step_cross_entropy(ys, labels)[1], "(T, B, K)", wrong)
+                lambda ys, labels, lengths: last_step_cross_entropy(ys, labels, lengths)[1],
+                "(T, B, K)", wrong)
 
 
 # ---------------------------------------------------------------- many-to-many: token accuracy
