@@ -9,8 +9,15 @@ Book (column vectors; Schuster & Paliwal 1997)::
 y_t reads x_1..x_t through h^f_t and x_t..x_T through h^b_t: the whole sequence. That is why
 it can tag a word by what follows it, and why it cannot generate text (x_{t+1} is what it
 would be asked to predict). Each direction is ``layers.hidden_forward``; the backward one runs
-on the time-reversed inputs, and its states are reversed back, so that in code both ``hs_f``
-and ``hs_b`` are indexed by time like ``VanillaRNN``'s ``hs``.
+on the time-reversed inputs, and its states are reversed back into time order. The cache's two
+arrays, both (T+1, B, H), therefore differ in where the initial state sits:
+
+* ``hs_f`` is laid out like ``VanillaRNN``'s ``hs``: ``hs_f[0] = h0_f`` (h^f_0) and
+  ``hs_f[t] = h^f_t`` for t = 1..T;
+* ``hs_b`` keeps its initial state LAST: ``hs_b[t-1] = h^b_t`` for t = 1..T and
+  ``hs_b[T] = h0_b`` (h^b_{T+1}).
+
+So the T states y_1..y_T read are ``hs_f[1:]`` and ``hs_b[:-1]``.
 """
 import numpy as np
 

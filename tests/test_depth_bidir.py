@@ -8,8 +8,8 @@ from lamassu_course import (Adagrad, BidirectionalRNN, StackedRNN, VanillaRNN, o
 from lamassu_course.experiments.bidir import (ambiguous_cases, output_change, stepwise_nats,
                                               tag_ids, train_tagger)
 from lamassu_course.experiments.charlm import nats_per_char
-from lamassu_course.experiments.depth import (matched_hidden_size, multiply_adds_per_step,
-                                              rate_scores, stacked_parameters, train_seeds)
+from lamassu_course.experiments.depth import (DepthStack, depth_grid, matched_hidden_size,
+                                              multiply_adds_per_step, stacked_parameters)
 
 
 # ---------------------------------------------------------------- counting weights
@@ -47,38 +47,65 @@ def _text(n=900, V=5, seed=0):
     return np.random.default_rng(seed).integers(0, V, size=n)
 
 
-def test_rate_scores_equals_training_each_run_by_hand():
+@pytest.mark.parametrize("L", [1, 2, 3])
+def test_depth_stack_gradient_is_each_models_own(L):
+    V, rng = 5, np.random.default_rng(L)
+    models = [StackedRNN(V, 4, V, num_layers=L, seed=s) for s in (0, 1)]
+    alone = [StackedRNN(V, 4, V, num_layers=L, seed=s) for s in (0, 1)]
+    stack = DepthStack(models, lrs=0.1)
+    inputs, targets = rng.integers(0, V, (6, 3)), rng.integers(0, V, (6, 3))
+    h0 = 0.5 * rng.standard_normal((L, 2, 3, 4))
+    losses, grads, last = stack.gradients(inputs, targets, h0)
+    for m, model in enumerate(alone):
+        ys, cache = model.forward(one_hot(inputs, V), h0[:, m])
+        loss, dys = softmax_cross_entropy(ys, targets)
+        expected = model.backward(one_hot(inputs, V), cache, dys)
+        assert losses[m] == pytest.approx(loss, rel=1e-12)
+        for name in model.params:
+            np.testing.assert_allclose(grads[name][m], expected[name], rtol=1e-9, atol=1e-13)
+        np.testing.assert_allclose(last[:, m], cache["hs"][:, -1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("L", [1, 2])
+def test_depth_stack_trains_as_train_tbptt(L):
+    V, ids = 5, _text(400)
+    models = [StackedRNN(V, 4, V, num_layers=L, seed=s) for s in (0, 1)]
+    alone = [StackedRNN(V, 4, V, num_layers=L, seed=s) for s in (0, 1)]
+    stack = DepthStack(models, lrs=[0.1, 0.3], clip_value=5.0)
+    losses = stack.train(ids, window=5, batch_size=4, epochs=2)
+    assert losses.shape == (2, 2 * 20)
+    for model, trained, lr in zip(alone, models, (0.1, 0.3)):
+        train_tbptt(model, ids, window=5, batch_size=4, epochs=2, clip_value=5.0,
+                    optimizer=Adagrad(model.params, lr=lr), progress=False)
+        for name, value in model.params.items():
+            np.testing.assert_allclose(trained.params[name], value, rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(stack.nats_per_char(ids), [nats_per_char(m, ids) for m in alone],
+                               rtol=1e-9)
+
+
+def test_depth_grid_scores_every_rate_and_seed():
     V, ids, tune = 5, _text(), _text(200, seed=1)
     new = lambda seed: StackedRNN(V, 4, V, num_layers=2, seed=seed)  # noqa: E731
-    scores = rate_scores(new, (0.05, 0.2), (0, 3), ids, tune, updates=3, window=5,
-                         batch_size=4, clip_value=5.0)
-    assert scores.shape == (2, 2)
+    scores = depth_grid(new, (0.05, 0.2), (0, 3), ids, {"tune": tune}, epochs=2, window=5,
+                        batch_size=4, clip_value=5.0)
+    assert set(scores) == {"tune"} and scores["tune"].shape == (2, 2)
     model = new(3)
-    train_tbptt(model, ids[:3 * 5 * 4 + 1], window=5, batch_size=4,
-                optimizer=Adagrad(model.params, lr=0.2), clip_value=5.0, progress=False)
-    assert scores[1, 1] == pytest.approx(nats_per_char(model, tune), rel=1e-12)
-    assert scores[0, 0] != scores[1, 0]
+    train_tbptt(model, ids, window=5, batch_size=4, epochs=2, clip_value=5.0,
+                optimizer=Adagrad(model.params, lr=0.2), progress=False)
+    assert scores["tune"][1, 1] == pytest.approx(nats_per_char(model, tune), rel=1e-7)
+    assert scores["tune"][0, 0] != scores["tune"][1, 0]
 
 
-def test_rate_scores_refuses_more_updates_than_the_text_holds():
-    with pytest.raises(ValueError, match="updates is 100"):
-        rate_scores(lambda s: StackedRNN(5, 3, 5), (0.1,), (0,), _text(), _text(), updates=100)
-
-
-def test_train_seeds_measures_before_and_after_every_pass():
-    V, ids, held = 5, _text(), _text(200, seed=2)
-    new = lambda seed: StackedRNN(V, 4, V, num_layers=2, seed=seed)  # noqa: E731
-    runs = train_seeds(new, 0.1, (0, 1), ids, held, epochs=2, window=10, batch_size=4)
-    assert set(runs) == {0, 1}
-    for seed, run in runs.items():
-        assert run["heldout"].shape == (3,) and run["seconds"] > 0
-        assert run["heldout"][0] == pytest.approx(nats_per_char(new(seed), held))
-        assert run["heldout"][-1] == pytest.approx(nats_per_char(run["model"], held))
-    same = new(0)                                  # two passes in one call: the same weights
-    train_tbptt(same, ids, window=10, batch_size=4, optimizer=Adagrad(same.params, lr=0.1),
-                epochs=2, progress=False)
-    for name, value in same.params.items():
-        np.testing.assert_allclose(runs[0]["model"].params[name], value, rtol=1e-12)
+def test_depth_stack_refuses_mixed_or_wrong_models():
+    with pytest.raises(ValueError, match="expected one"):
+        DepthStack([StackedRNN(5, 4, 5, num_layers=1), StackedRNN(5, 4, 5, num_layers=2)],
+                   lrs=0.1)
+    with pytest.raises(ValueError, match="expected StackedRNN"):
+        DepthStack([VanillaRNN(5, 4, 5)], lrs=0.1)
+    with pytest.raises(ValueError, match="lrs has 3 values"):
+        DepthStack([StackedRNN(5, 4, 5)] * 2, lrs=[0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="epochs is"):
+        depth_grid(lambda s: StackedRNN(5, 4, 5), (0.1,), (0,), _text(), {}, epochs=0)
 
 
 # ---------------------------------------------------------------- the tagger's tools

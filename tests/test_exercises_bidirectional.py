@@ -61,6 +61,46 @@ def test_both_halves_from_the_forward_pass_get_their_hint(checks):
                    "both halves come from forward_pass")
 
 
+def test_the_two_passes_with_swapped_roles_get_their_hint(checks):
+    def answer(xs, forward_pass, backward_pass):
+        front = backward_pass(xs)[1:]
+        back = forward_pass(xs[::-1])[1:][::-1]
+        return np.concatenate([front, back], axis=-1)
+    checks.rejects(CHECK, answer, "the two passes swapped roles")
+
+
+def suffix_at_a_time(xs, forward_pass, backward_pass, late=0):
+    """The backward state of each step computed alone: the pass reads the suffix from
+    step t (0-based) backwards; ``late=1`` starts one step too late."""
+    back = [backward_pass(xs[t + late:][::-1])[-1] for t in range(len(xs))]
+    return np.concatenate([forward_pass(xs)[1:], np.stack(back)], axis=-1)
+
+
+def test_a_suffix_at_a_time_answer_passes(checks):
+    checks.passes(CHECK, suffix_at_a_time, 4)
+
+
+def test_a_suffix_at_a_time_answer_one_step_late_gets_the_symptom(checks):
+    """The hint names which state was used, not a recipe the student did not follow."""
+    checks.rejects(CHECK, lambda *a: suffix_at_a_time(*a, late=1),
+                   "before it read x_t (it has read x_T..x_{t+1} only)")
+
+
+def test_reversing_first_then_dropping_the_last_row_passes(checks):
+    """The solution note says so: reversing first leaves the initial state last."""
+    def answer(xs, forward_pass, backward_pass):
+        back = backward_pass(xs[::-1])[::-1][:-1]
+        return np.concatenate([forward_pass(xs)[1:], back], axis=-1)
+    checks.passes(CHECK, answer, 4)
+
+
+def test_reversing_first_then_dropping_the_first_row_is_off_by_one(checks):
+    def answer(xs, forward_pass, backward_pass):
+        back = backward_pass(xs[::-1])[::-1][1:]
+        return np.concatenate([forward_pass(xs)[1:], back], axis=-1)
+    checks.rejects(CHECK, answer, "off by one step: your backward half")
+
+
 def test_an_unknown_mistake_gets_the_largest_difference(checks):
     checks.rejects(CHECK, lambda *a: 2 * states(*a), "wrong values")
 

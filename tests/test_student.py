@@ -384,3 +384,15 @@ def test_exercise_links_extend_the_themes_buttons():
     assert launch[2]["url"] == binder.replace("notebooks/01_formulation", "exercises/01_formulation")
     assert launch[0]["url"] == binder                                    # today's button is kept
     assert download[1]["url"] == "../exercises/01_formulation.ipynb"
+
+
+def test_stream_pieces_are_compared_as_one_text():
+    """A kernel may split one cell's printing into several stream messages; that is not a
+    difference between a copy and its chapter, but different text is."""
+    from lamassu_course.classroom.student import _merged_streams
+    one = [{"output_type": "stream", "name": "stdout", "text": "a\nb\n"}]
+    two = [{"output_type": "stream", "name": "stdout", "text": ["a\n"]},
+           {"output_type": "stream", "name": "stdout", "text": ["b\n"]}]
+    assert _merged_streams(one) == _merged_streams(two)
+    other = [{"output_type": "stream", "name": "stdout", "text": "a\nc\n"}]
+    assert _merged_streams(other) != _merged_streams(two)

@@ -294,6 +294,20 @@ def build(path):
     return make_student_notebook(nb, chapter_context(path, nb)), sum(map(_is_solution, nb.cells))
 
 
+def _merged_streams(outputs):
+    """``outputs`` with consecutive stdout pieces joined: how a kernel splits one cell's
+    printing into stream messages depends on timing, not on what was printed."""
+    merged = []
+    for out in outputs:
+        if (out.get("output_type") == "stream" and merged
+                and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == out.get("name")):
+            merged[-1] = dict(merged[-1], text="".join(merged[-1]["text"]) + "".join(out["text"]))
+        else:
+            merged.append(dict(out, text="".join(out["text"])) if "text" in out else out)
+    return merged
+
+
 def _comparable(nb):
     """What must match between a committed copy and a fresh one: sources, tags, kept outputs."""
     rows = []
@@ -302,8 +316,9 @@ def _comparable(nb):
         if cell.cell_type == "code" and not _is_solution(cell) and not is_check_cell(cell):
             tags = cell.metadata.get("tags", [])
             if "nbval-ignore-output" not in tags and "nbval-skip" not in tags:
-                row.append([{k: v for k, v in out.items() if k not in ("execution_count",)}
-                            for out in cell.outputs if out.get("name") != "stderr"])
+                row.append(_merged_streams(
+                    [{k: v for k, v in out.items() if k not in ("execution_count",)}
+                     for out in cell.outputs if out.get("name") != "stderr"]))
         rows.append(row)
     return rows
 

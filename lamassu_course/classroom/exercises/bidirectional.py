@@ -71,9 +71,9 @@ def check_bidirectional_states(fn):
          "first state belongs to step T; turn its states back into time order before "
          "you pair them with the forward ones"),
         (lambda c: both(c, reversed_run(c)[:-1][::-1]),
-         "off by one step: your backward half at step t is the state from before it read "
-         "x_t (the first backward state you kept is the initial state h_0). Drop the "
-         "initial state, then reverse"),
+         "off by one step: your backward half at step t is the backward state from "
+         "before it read x_t (it has read x_T..x_{t+1} only), so step T got the pass's "
+         "initial state. Step t needs the state after the pass read x_T down to x_t"),
         (lambda c: both(c, right_backward(c), c["forward_pass"](c["xs"])[:-1]),
          "off by one step in the forward half: its state at step t is h_t, after reading "
          "x_t; you paired h_{t-1} (the first row of the pass's output is h_0)"),
@@ -83,6 +83,11 @@ def check_bidirectional_states(fn):
         (lambda c: both(c, c["backward_pass"](c["xs"])[1:][::-1]),
          "the backward pass read the sequence from its start (you reversed only its "
          "states): it must read x_T first, so give it the sequence reversed in time too"),
+        (lambda c: both(c, c["forward_pass"](c["xs"][::-1])[1:][::-1],
+                        c["backward_pass"](c["xs"])[1:]),
+         "the two passes swapped roles: you ran backward_pass over x_1..x_T and "
+         "forward_pass over the reversed sequence. forward_pass reads x_1 first, "
+         "backward_pass reads x_T first"),
         (lambda c: both(c, c["forward_pass"](c["xs"][::-1])[1:][::-1]),
          "both halves come from forward_pass: the backward half has its own weights, "
          "call backward_pass"),
