@@ -2,9 +2,11 @@
 
 Book (column vectors; Schuster & Paliwal 1997)::
 
-    h^f_t = g1(W_hh_f h^f_{t-1} + W_hx_f x_t + b_h_f),   t = 1..T,   h^f_0 = h0_f
-    h^b_t = g1(W_hh_b h^b_{t+1} + W_hx_b x_t + b_h_b),   t = T..1,   h^b_{T+1} = h0_b
-    y_t   = g2(W_yh [h^f_t; h^b_t] + b_y)                W_yh (K, 2H), forward half first
+    h^f_t = g1(W_hh_f h^f_{t-1} + W_hx_f x_t + b_h_f)    t = 1..T
+    h^b_t = g1(W_hh_b h^b_{t+1} + W_hx_b x_t + b_h_b)    t = T..1
+    y_t   = g2(W_yh [h^f_t; h^b_t] + b_y)
+
+with h^f_0 = h0_f and h^b_{T+1} = h0_b; W_yh is (K, 2H), the forward half first.
 
 y_t reads x_1..x_t through h^f_t and x_t..x_T through h^b_t: the whole sequence. That is why
 it can tag a word by what follows it, and why it cannot generate text (x_{t+1} is what it

@@ -2,8 +2,10 @@
 
 Book (column vectors; layer l = 1..L, with h^(0)_t = x_t)::
 
-    h^(l)_t = g1(W_hh_l h^(l)_{t-1} + W_hx_l h^(l-1)_t + b_h_l)     W_hx_1 (H, D), else (H, H)
-    y_t     = g2(W_yh h^(L)_t + b_y)                                 the output reads the top
+    h^(l)_t = g1(W_hh_l h^(l)_{t-1} + W_hx_l h^(l-1)_t + b_h_l)
+    y_t     = g2(W_yh h^(L)_t + b_y)           the output reads the top
+
+W_hx_1 is (H, D), every other W_hx_l (H, H).
 
 Layer l runs all T steps of ``layers.hidden_forward`` on the T states of layer l-1, so every
 layer's input term is one product over all T*B rows. Going back, the gradient reaching the
