@@ -9,7 +9,9 @@ The network, this top level: the equations and everything a reader reuses. ``act
 (``VanillaRNN``), ``gated`` (a GRU), ``lstm`` (``LSTM``), ``stacked`` (``StackedRNN``),
 ``bidirectional`` (``BidirectionalRNN``), ``init``, ``losses``, ``gradcheck``, ``optim``
 (optimisers, clipping), ``data`` (vocabulary, one-hot, TBPTT windows, the shipped text),
-``training`` and ``sampling``. It imports only NumPy (and tqdm for progress bars).
+``training`` and ``sampling``; ``attention`` (additive, dot-product and self-attention),
+``attention_decoder`` (``AttentionDecoder``) and ``decoding`` (greedy decoding, beam search,
+scheduled sampling's inputs). It imports only NumPy (and tqdm for progress bars).
 
 The experiments, ``lamassu_course.experiments``: one module per idea a chapter measures
 (``bptt``, ``charlm``, ``clipping``; ``gradients``, ``cliff``, ``memory``; ``tasks``,
@@ -20,8 +22,15 @@ The classroom, ``lamassu_course.classroom``: ``exercises``, ``student``, ``plots
 ``applications``). It imports the network and the experiments.
 """
 from .activations import ACTIVATIONS, get_activation, sigmoid, softmax
+from .attention import (additive_attention_backward, additive_attention_forward,
+                        dot_product_attention_backward, dot_product_attention_forward,
+                        length_mask, masked_softmax, masked_softmax_backward,
+                        self_attention_backward, self_attention_forward)
+from .attention_decoder import AttentionDecoder
 from .bidirectional import BidirectionalRNN
 from .data import CharVocab, load_text, one_hot, tbptt_windows
+from .decoding import (attention_decoder_steps, beam_search, greedy_decode, rnn_decoder_steps,
+                       scheduled_inputs, sequence_log_prob, teacher_forced_decode)
 from .gated import GRU
 from .gradcheck import check_gradients, numerical_gradient, numerical_gradients, relative_error
 from .init import orthogonal, scaled_normal, spectral_radius, with_spectral_radius
@@ -48,4 +57,10 @@ __all__ = [
     "LSTM", "lstm_step_backward", "lstm_step_forward", "BidirectionalRNN", "StackedRNN",
     "SGD", "Adagrad", "clip_by_global_norm", "clip_by_value", "global_norm",
     "PARAM_NAMES", "VanillaRNN", "sample", "train", "train_step", "train_tbptt",
+    "additive_attention_backward", "additive_attention_forward",
+    "dot_product_attention_backward", "dot_product_attention_forward", "length_mask",
+    "masked_softmax", "masked_softmax_backward", "self_attention_backward",
+    "self_attention_forward", "AttentionDecoder",
+    "attention_decoder_steps", "beam_search", "greedy_decode", "rnn_decoder_steps",
+    "scheduled_inputs", "sequence_log_prob", "teacher_forced_decode",
 ]

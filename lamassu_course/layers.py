@@ -118,8 +118,14 @@ def hidden_forward(xs, h0, W_hx, W_hh, b_h, activation="tanh"):
     np.matmul(xs.reshape(T * B, D), W_hx.T, out=hs[1:].reshape(T * B, H))
     hs[1:] += b_h
     W_hh_T = W_hh.T
+    a = np.empty((B, H), dtype=W_hx.dtype)   # one buffer for every step's pre-activation
     for t in range(T):
-        hs[t + 1] = act(hs[t + 1] + hs[t] @ W_hh_T)
+        np.matmul(hs[t], W_hh_T, out=a)
+        a += hs[t + 1]                        # a_t = W_hh h_{t-1} + (W_hx x_t + b_h)
+        if act.name == "tanh":
+            np.tanh(a, out=hs[t + 1])         # no new array per step
+        else:
+            hs[t + 1] = act(a)
     return hs
 
 
@@ -150,12 +156,23 @@ def hidden_backward(dhs, xs, hs, W_hx, W_hh, activation="tanh", dh_last=None,
     if dh_last is not None:
         dh_last = as_array("dh_last", dh_last, W_hx.dtype)
         check_shape("dh_last", dh_last, (B, H), ("B", "H"))
-        dh = dh + dh_last
+        dh += dh_last
     # das[t] may share memory with dhs[t]: each step reads dhs[t] before writing das[t].
     das = dhs if overwrite_dhs else np.empty((T, B, H), dtype=W_hx.dtype)
-    for t in reversed(range(T)):
-        das[t] = act.backward(hs[t + 1], dh + dhs[t])   # da_t = g1'(a_t) * dh_t
-        dh = das[t] @ W_hh                               # W_hh^T da_t, the gradient into h_{t-1}
+    if act.name == "tanh":
+        # act.backward's operations in the same order (so the same numbers), written into
+        # arrays that already exist: no new (B, H) array per step
+        slope = np.empty((B, H), dtype=W_hx.dtype)
+        for t in reversed(range(T)):
+            np.multiply(hs[t + 1], hs[t + 1], out=slope)
+            np.subtract(1.0, slope, out=slope)            # g1'(a_t) = 1 - h_t^2
+            np.add(dh, dhs[t], out=das[t])                # dh_t = dhs_t + W_hh^T da_{t+1}
+            das[t] *= slope                               # da_t = g1'(a_t) * dh_t
+            np.matmul(das[t], W_hh, out=dh)               # W_hh^T da_t, into h_{t-1}
+    else:
+        for t in reversed(range(T)):
+            das[t] = act.backward(hs[t + 1], dh + dhs[t])   # da_t = g1'(a_t) * dh_t
+            dh = das[t] @ W_hh                               # W_hh^T da_t, into h_{t-1}
     da_rows = das.reshape(T * B, H)
     dW_hx = da_rows.T @ xs.reshape(T * B, D)
     dW_hh = da_rows.T @ hs[:-1].reshape(T * B, H)

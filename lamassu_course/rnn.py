@@ -7,7 +7,7 @@ The object holds only ``params``; ``forward`` returns every state it computed an
 """
 import numpy as np
 
-from ._checks import as_array, check_shape
+from ._checks import check_shape
 from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, get_activation
 from .init import recurrent_matrix, scaled_normal, with_spectral_radius
 from .layers import hidden_backward, hidden_forward, output_backward, output_forward
@@ -90,7 +90,7 @@ class VanillaRNN:
         T, B, _ = np.shape(xs)
         check_shape("hs", hs, (T + 1, B, H), ("T+1", "B", "H"))
         check_shape("dys", dys, (T, B, K), ("T", "B", "K"))
-        hs = as_array("hs", hs, p["W_hx"].dtype)
+        hs = np.asarray(hs)   # checked and converted by output_backward and hidden_backward
         if self.output_activation == "identity":
             # identity's backward never reads the output: a view of one zero, nothing allocated
             ys = np.broadcast_to(np.zeros((), dtype=hs.dtype), (T, B, K))

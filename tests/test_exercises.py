@@ -96,6 +96,23 @@ def rnn_forward(xs, h0, W_hx, W_hh, b_h, shift=0, carry=True):
     return np.array(hs)
 
 
+def rnn_forward_past_the_end(xs, h0, W_hx, W_hh, b_h):
+    """The natural off-by-one: hs[t] = step(xs[t], hs[t-1]) for t = 1..T reads xs[T]."""
+    hs = [h0]
+    for t in range(1, len(xs) + 1):
+        hs.append(tanh(xs[t] @ W_hx.T + hs[t - 1] @ W_hh.T + b_h))
+    return np.array(hs)
+
+
+def rnn_forward_preallocated(xs, h0, W_hx, W_hh, b_h):
+    """The same off-by-one, with hs allocated first."""
+    hs = np.zeros((len(xs) + 1,) + h0.shape)
+    hs[0] = h0
+    for t in range(len(xs)):
+        hs[t + 1] = tanh(xs[t + 1] @ W_hx.T + hs[t] @ W_hh.T + b_h)
+    return hs
+
+
 def row_forward(h_prev, x, W_hh, W_xh, W_hy, Bh, By, y_from=None, By_on=True, W_hh_T=False,
                 W_xh_T=False, Bh_on=True, W_hy_T=True):
     h = tanh(h_prev @ (W_hh.T if W_hh_T else W_hh) + x @ (W_xh.T if W_xh_T else W_xh)
@@ -230,6 +247,22 @@ WRONG = [
      "you returned the Jacobian matrix"),
     (check_contraction_rate, lambda W_hh, h: np.linalg.eigvals(np.diag(1 - h ** 2) @ W_hh)[0],
      "you returned a complex eigenvalue"),
+    (check_tanh_derivative, lambda a: (1 - tanh(a)) ** 2, "(1 - tanh(a))**2 squares the difference"),
+]
+
+# (check, a typical wrong answer that raises, the words its hint must contain): the hint of
+# the mistake behind the exception, then the exception itself
+CRASHING = [
+    (check_rnn_step, lambda x, h, W_hx, W_hh, b: tanh(W_hh @ h + W_hx @ x + b),
+     "you wrote the math's column layout, W_hh @ h_prev + W_hx @ x_t"),
+    (check_rnn_step, lambda x, h, W_hx, W_hh, b: tanh(W_hx @ x + W_hh @ h + b[:, None]),
+     "you wrote the math's column layout"),
+    (check_output_probabilities, lambda h, W_yh, b_y: softmax_rows(W_yh @ h + b_y),
+     "you wrote the math's column layout, W_yh @ h_t"),
+    (check_output_probabilities, lambda h, W_yh, b_y: softmax_rows(W_yh @ h + b_y, axis=0),
+     "you wrote the math's column layout, W_yh @ h_t"),
+    (check_rnn_forward, rnn_forward_past_the_end, "off by one in time: your loop reads xs[T]"),
+    (check_rnn_forward, rnn_forward_preallocated, "off by one in time: your loop reads xs[T]"),
 ]
 
 # (check, an answer of the wrong shape, the shape message)
@@ -263,6 +296,25 @@ def test_right_answer_passes(check, answer, n_cases, checks):
 @pytest.mark.parametrize("check, answer, hint", WRONG, ids=[f"{c.__name__}-{h[:30]}" for c, _, h in WRONG])
 def test_typical_wrong_answer_gets_its_hint(check, answer, hint, checks):
     checks.rejects(check, answer, hint)
+
+
+@pytest.mark.parametrize("check, answer, hint", CRASHING,
+                         ids=[f"{c.__name__}-{h[:30]}" for c, _, h in CRASHING])
+def test_answer_that_raises_gets_the_hint_of_its_mistake(check, answer, hint, checks, capsys):
+    """The exception comes from a typical mistake: its hint, then the exception, briefly."""
+    assert check(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith(f"✗ {check.__name__}: {hint}"), out
+    assert "\n   (your function raised " in out and "(case 1 of " in out, out
+    assert out.count("✗") == 1, out
+
+
+def test_an_exception_no_mistake_explains_is_reported_as_it_is(capsys):
+    """A column-layout answer with its own bug (here a transposed result) is not blamed on the
+    column layout: on the square cases, where it runs, its values are not the layout's."""
+    assert check_rnn_step(lambda x, h, W_hx, W_hh, b: tanh(W_hh @ h + W_hx @ x + b).T) is False
+    out = capsys.readouterr().out
+    assert out.startswith("✗ check_rnn_step: your function raised ValueError: matmul"), out
 
 
 @pytest.mark.parametrize("check, answer, message", WRONG_SHAPE, ids=[c.__name__ for c, *_ in WRONG_SHAPE])

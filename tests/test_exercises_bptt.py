@@ -18,14 +18,28 @@ tanh = np.tanh
 
 
 # ---------------------------------------------------------------- students' answers
-def step_backward(dh, x, h_prev, h, W_hx, W_hh, slope=None, W_back=None, h_for_W=None):
+def step_backward(dh, x, h_prev, h, W_hx, W_hh, slope=None, W_back=None, h_for_W=None,
+                  db=lambda da: da.sum(0), W_in=None):
     da = (1 - h ** 2) * dh if slope is None else slope(h, h_prev) * dh
     back = W_hh if W_back is None else W_back(W_hh)
-    return da @ W_hx, da @ back, da.T @ x, da.T @ (h_prev if h_for_W is None else h), da.sum(0)
+    into_x = W_hx if W_in is None else W_in(W_hx)
+    return da @ into_x, da @ back, da.T @ x, da.T @ (h_prev if h_for_W is None else h), db(da)
+
+
+def step_backward_columns(dh, x, h_prev, h, W_hx, W_hh):
+    """The math's column layout copied as it stands: W^T da and da h^T."""
+    da = (1 - h ** 2) * dh
+    return W_hx.T @ da, W_hh.T @ da, da @ x.T, da @ h_prev.T, da.sum(axis=1)
+
+
+def step_backward_matmul_slope(dh, x, h_prev, h, W_hx, W_hh):
+    """g1' applied with @ in place of *: it runs only when B = H."""
+    da = (1 - h ** 2) @ dh
+    return da @ W_hx, da @ W_hh, da.T @ x, da.T @ h_prev, da.sum(0)
 
 
 def two_steps(x_1, x_2, h_0, W_hx, W_hh, b_h, W_yh, slope=True, back="T", terms=(1, 2),
-              use_h_t=False, transpose=False):
+              use_h_t=False, transpose=False, dot=False):
     h_1 = tanh(W_hh @ h_0 + W_hx @ x_1 + b_h)
     h_2 = tanh(W_hh @ h_1 + W_hx @ x_2 + b_h)
     g = W_yh.T @ np.ones(len(W_yh))
@@ -34,13 +48,17 @@ def two_steps(x_1, x_2, h_0, W_hx, W_hh, b_h, W_yh, slope=True, back="T", terms=
     da_1 = d(h_1) * (g + {"T": W_hh.T @ da_2, "plain": W_hh @ da_2, "none": 0}[back])
     entering = {1: h_1 if use_h_t else h_0, 2: h_2 if use_h_t else h_1}
     da = {1: da_1, 2: da_2}
+    if dot:                                       # da_t @ h_{t-1}.T on 1-D vectors
+        return sum(da[t] @ entering[t].T for t in terms)
     outer = (lambda a, b: np.outer(b, a)) if transpose else np.outer
     return sum(outer(da[t], entering[t]) for t in terms)
 
 
 def clip(grads, max_norm, per_array=False, after=False, always=False, squared=False,
-         upside_down=False):
+         upside_down=False, sum_of_norms=False):
     norm = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
+    if sum_of_norms:
+        norm = sum(np.linalg.norm(g) for g in grads.values())
     if squared:
         norm = norm ** 2
     if per_array:
@@ -51,6 +69,23 @@ def clip(grads, max_norm, per_array=False, after=False, always=False, squared=Fa
     if after:
         norm = np.sqrt(sum(np.sum(g ** 2) for g in out.values()))
     return out, norm
+
+
+def clip_over_keys(grads, max_norm):
+    """`for g in grads` gives the names: squaring a str raises TypeError."""
+    norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
+    return {k: g * min(1.0, max_norm / norm) for k, g in grads.items()}, norm
+
+
+def truncated_unsliced(rnn, xs, targets, k, unsliced="targets"):
+    """Truncated BPTT that passes the whole targets (or xs) where a window's belong."""
+    dW_hh, h = 0.0, None
+    for s in range(0, len(xs), k):
+        ys, hs = rnn.forward(xs[s:s + k], h)
+        dys = softmax_cross_entropy(ys, targets if unsliced == "targets" else targets[s:s + k])[1]
+        dW_hh = dW_hh + rnn.backward(xs if unsliced == "xs" else xs[s:s + k], hs, dys)["W_hh"]
+        h = hs[-1]
+    return dW_hh
 
 
 def truncated(rnn, xs, targets, k, carry_state=True, carry_grad=False, length=None, stop=None,
@@ -123,6 +158,9 @@ RIGHT = [
     (check_dW_hh_two_steps, two_steps, 4),
     (check_dW_hh_two_steps, two_steps(**TWO_STEPS), 1),
     (check_dW_hh_two_steps, two_steps(**TWO_STEPS).tolist(), 1),
+    (check_dW_hh_two_steps, np.round(two_steps(**TWO_STEPS), 4), 1),   # the solution's print
+    (check_dW_hh_two_steps, [[0.8689, -1.1832], [-0.5395, 0.7955]], 1),  # copied from the page
+    (check_dW_hh_two_steps, np.round(two_steps(**TWO_STEPS), 3), 1),
     (check_clip_by_global_norm, clip, 5),
     (check_truncated_dW_hh, truncated, 4),
     (check_choose_k, choose_k, 5),
@@ -146,6 +184,15 @@ WRONG = [
      + ((1 - h ** 2) * dh,), "db_h is not summed over the batch"),
     (check_step_backward, lambda *a: (lambda r: (r[0], r[1], r[3], r[2], r[4]))(step_backward(*a)),
      "dW_hx and dW_hh are swapped"),
+    (check_step_backward, lambda *a: step_backward(*a, db=lambda da: da.mean(0)),
+     "db_h is averaged over the batch: the bias gradient is the sum"),
+    (check_step_backward, lambda *a: step_backward(*a, slope=lambda h, hp: 1 - tanh(h) ** 2),
+     "g1' applies tanh again: h_t is already tanh(a_t)"),
+    (check_step_backward, lambda *a: step_backward(*a, W_in=lambda W: W.T),
+     "dx_t uses W_hx the wrong way round"),
+    (check_dW_hh_two_steps, lambda *a: two_steps(*a, dot=True), "you returned a number"),
+    (check_clip_by_global_norm, lambda g, m: clip(g, m, sum_of_norms=True),
+     "you added up the norms of the arrays"),
     (check_dW_hh_two_steps, lambda *a: two_steps(*a, terms=(2,)), "only step 2's term"),
     (check_dW_hh_two_steps, lambda *a: two_steps(*a, terms=(1,)), "only step 1's term"),
     (check_dW_hh_two_steps, lambda *a: two_steps(*a, back="none"), "the recursion is missing"),
@@ -199,6 +246,25 @@ WRONG = [
        "not enough" if m == 8 else "")
       for m in (3, 4, 5, 6, 8, 12)],
 ]
+
+# (check, a typical wrong answer that raises, the words its hint must contain)
+CRASHING = [
+    (check_step_backward, step_backward_columns, "you wrote the math's column layout"),
+    (check_step_backward, lambda *a: step_backward(*a, W_back=lambda W: W.T)[:1]
+     + step_backward_columns(*a)[1:], "you wrote the math's column layout"),
+    (check_step_backward, step_backward_matmul_slope, "g1' multiplies elementwise"),
+    (check_clip_by_global_norm, clip_over_keys, "iterating over a dict gives its keys"),
+    (check_truncated_dW_hh, truncated_unsliced, "the loss got all the targets"),
+    (check_truncated_dW_hh, lambda *a: truncated_unsliced(*a, unsliced="xs"),
+     "backward got the whole xs"),
+]
+
+# Exercise 3.2 by hand: each typical mistake, rounded to 4 decimals as on paper, gets its hint
+HAND_WRONG = [(dict(terms=(2,)), "only step 2's term"), (dict(terms=(1,)), "only step 1's term"),
+              (dict(back="none"), "the recursion is missing"),
+              (dict(back="plain"), "the recursion uses W_hh; it needs the transpose"),
+              (dict(slope=False), "g1' is missing"), (dict(use_h_t=True), "each term uses h_t"),
+              (dict(transpose=True), "dW_hh is transposed")]
 
 CHECKS = [check_step_backward, check_dW_hh_two_steps, check_clip_by_global_norm,
           check_truncated_dW_hh, check_choose_k]
@@ -284,3 +350,33 @@ def test_step_backward_wrong_shape_names_the_output(capsys):
 def test_two_steps_value_that_is_not_numbers(capsys):
     assert check_dW_hh_two_steps("dW_hh") is False
     assert "expected an array of numbers or a function" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("check, answer, hint", CRASHING,
+                         ids=[f"{c.__name__}-{h[:30]}" for c, _, h in CRASHING])
+def test_answer_that_raises_gets_the_hint_of_its_mistake(check, answer, hint, capsys):
+    assert check(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith(f"✗ {check.__name__}: {hint}"), out
+    assert "\n   (your function raised " in out and "(case 1 of " in out, out
+    assert out.count("✗") == 1, out
+
+
+@pytest.mark.parametrize("mistake, hint", HAND_WRONG, ids=[h for _, h in HAND_WRONG])
+def test_two_steps_by_hand_rounded_mistake_gets_its_hint(mistake, hint, checks):
+    checks.rejects(check_dW_hh_two_steps, np.round(two_steps(**TWO_STEPS, **mistake), 4), hint)
+
+
+def test_two_steps_by_hand_tolerance_is_hand_sized_and_tells_mistakes_apart(capsys):
+    """Every typical mistake is more than twice the tolerance from the right answer and from
+    every other mistake, so a rounded answer can be taken for one of them only."""
+    from lamassu_course.classroom.exercises.bptt import HAND_ATOL
+    values = [two_steps(**TWO_STEPS)] + [two_steps(**TWO_STEPS, **m) for m, _ in HAND_WRONG]
+    for i, a in enumerate(values):
+        for b in values[:i]:
+            assert np.max(np.abs(a - b)) > 4 * HAND_ATOL
+    assert 1e-4 <= HAND_ATOL <= 5e-3
+    assert check_dW_hh_two_steps(np.round(two_steps(**TWO_STEPS), 2)) is False   # too coarse
+    assert "close, but not close enough for rounding" in capsys.readouterr().out
+    assert check_dW_hh_two_steps(two_steps(**TWO_STEPS) + 0.05) is False
+    assert "wrong values" in capsys.readouterr().out

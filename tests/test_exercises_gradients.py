@@ -178,3 +178,11 @@ def test_the_easy_answer_passes_the_first_check_but_not_the_harder_one(capsys):
 def test_checks_are_exported():
     for check in FUNCTION_CHECKS + [check_vanishing_despite_large_sigma, check_transient_growth]:
         assert check.__name__ in exercises.__all__
+
+
+def test_gate_in_the_math_column_layout_gets_its_hint(capsys):
+    """W @ x_t raises on the first case (B differs from D); on the square cases it runs."""
+    assert check_gate(lambda x, h, W, U, b: sigmoid(W @ x + U @ h + b)) is False
+    out = capsys.readouterr().out
+    assert out.startswith("✗ check_gate: you wrote the math's column layout"), out
+    assert "(your function raised ValueError: matmul" in out

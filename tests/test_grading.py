@@ -19,9 +19,10 @@ import pytest
 
 from lamassu_course.classroom import exercises
 from lamassu_course.classroom.cli import main
-from lamassu_course.classroom.grading import (DEFAULT_POINTS, NBGRADER_CONFIG, POINTS, WRITTEN_POINTS,
-                                              _solution_source, nbgrader_notebook, points_for)
-from lamassu_course.classroom.student import chapter_context, is_check_cell, stub_solution
+from lamassu_course.classroom.grading import (DEFAULT_POINTS, NBGRADER_CONFIG, POINTS, _solution_source,
+                                              nbgrader_notebook, points_for)
+from lamassu_course.classroom.student import (ANSWER_TAG, WRITTEN_ANSWER, chapter_context, is_check_cell,
+                                              solution_parts, split_solutions, stub_solution)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -85,10 +86,20 @@ def test_solution_regions_release_the_same_stub_as_the_student_copies(source):
             assert line not in released
 
 
-def test_points_name_real_checks_and_default():
-    assert set(POINTS) <= set(exercises.__all__)
+def _written_labels(path):
+    """The labels of the exercises whose solution has prose (a written answer)."""
+    pieces = split_solutions(nbformat.read(path, as_version=4))
+    return [pieces[index][1] for index, (_, prose, _) in solution_parts(pieces).items() if prose]
+
+
+def test_points_name_real_checks_and_written_answers_and_default():
+    checks = {name for name in POINTS if name.startswith("check_")}
+    assert checks <= set(exercises.__all__)
+    written = {f"{label}-answer" for path in NOTEBOOKS.glob("*.ipynb") for label in _written_labels(path)}
+    assert set(POINTS) - checks <= written, "a written answer's key is <exercise label>-answer"
     assert points_for("check_rnn_step") == POINTS["check_rnn_step"]
-    assert points_for("check_not_listed") == DEFAULT_POINTS
+    assert points_for("ex-formulation-tanh-answer") == POINTS["ex-formulation-tanh-answer"]
+    assert points_for("check_not_listed") == points_for("ex-not-listed-answer") == DEFAULT_POINTS
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
@@ -100,14 +111,17 @@ def test_nbgrader_metadata_is_valid_and_complete(chapter):
     assert len(ids) == len(set(ids)) and all(re.fullmatch(r"[a-zA-Z0-9_\-]+", i) for i in ids)
     checks = [call.func.id for cell in original.cells if is_check_cell(cell)
               for call in (node.value for node in ast.parse(cell.source).body)]
-    tests = []
+    tests, answers = [], []
     for cell in nb.cells:
         meta = cell.metadata.nbgrader
         assert set(meta) <= {"grade", "solution", "locked", "points", "grade_id", "schema_version"}
         assert meta["schema_version"] == 3
         assert meta["grade"] == ("points" in meta)
-        if cell.cell_type == "markdown" and meta["grade"]:
-            assert meta["solution"] and meta["points"] == WRITTEN_POINTS   # a written answer
+        if cell.cell_type == "markdown" and meta["grade"]:     # a written answer, graded by hand
+            assert meta["solution"] and not meta["locked"]
+            assert meta["points"] == points_for(meta["grade_id"]) and ANSWER_TAG in cell.metadata.tags
+            assert cell.source.strip() and "{glue" not in cell.source       # the model answer
+            answers.append(meta["grade_id"])
         elif meta["grade"]:
             assert meta["locked"] and not meta["solution"]
             name = re.search(r"assert (check_\w+)\(", cell.source).group(1)
@@ -119,11 +133,39 @@ def test_nbgrader_metadata_is_valid_and_complete(chapter):
             assert meta["locked"], cell.source            # everything else is read-only
         assert cell.cell_type == "markdown" or cell.outputs == []
     assert tests == checks and tests
+    assert answers == [f"{label}-answer" for label in _written_labels(path)]     # one per question
+    assert answers and all(answer in POINTS for answer in answers)          # Chapters 1 and 2 list theirs
+
+
+def test_a_written_answer_is_one_cell_graded_by_hand():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    from lamassu_course.classroom.plain_markdown import Context
+
+    nb = new_notebook(cells=[
+        new_markdown_cell("```{exercise} Why?\n:label: ex-why\n\nSay why.\n```"),
+        new_markdown_cell("```{solution-start} ex-why\n:class: dropdown\n```"),
+        new_code_cell("def f(a):\n    return a", metadata={"tags": ["solution"]}),
+        new_markdown_cell("Because of {glue:text}`n`."),               # prose over two cells
+        new_markdown_cell("And because.\n\n```{solution-end}\n```\n\nAfter."),
+        new_code_cell("passed = check_tanh_derivative(f)"),
+    ])
+    nb.cells[2].outputs = [nbformat.v4.new_output(         # a number glued in the solution cell
+        "display_data", data={"application/papermill.record/text/plain": "7"},
+        metadata={"scrapbook": {"name": "n"}})]
+    cells = nbgrader_notebook(nb, Context()).cells
+    graded = [c for c in cells if c.cell_type == "markdown" and c.metadata.nbgrader["grade"]]
+    assert [c.source for c in graded] == ["Because of 7.\n\nAnd because."]
+    assert graded[0].metadata.nbgrader == {"grade": True, "grade_id": "ex-why-answer", "locked": False,
+                                           "points": points_for("ex-why-answer"), "schema_version": 3,
+                                           "solution": True}
+    assert [c.source for c in cells if c.cell_type == "markdown"][-1] == "After."
 
 
 def test_assign_writes_a_course_directory(tmp_path, capsys):
     assert main(["assign", str(tmp_path / "course"), str(NOTEBOOKS / f"{CHAPTERS[0]}.ipynb")]) == 0
     assert (tmp_path / "course" / "nbgrader_config.py").read_text() == NBGRADER_CONFIG
+    assert f"c.ClearSolutions.text_stub = {WRITTEN_ANSWER!r}" in NBGRADER_CONFIG
     written = tmp_path / "course" / "source" / CHAPTERS[0] / f"{CHAPTERS[0]}.ipynb"
     assert nbformat.read(written, as_version=4).cells
     out = capsys.readouterr().out
@@ -174,7 +216,7 @@ def _answered(release, source, mistake=None):
 def test_a_class_of_three_is_graded_with_exact_scores_and_hints(tmp_path):
     course = tmp_path / "course"
     assert main(["assign", str(course), *(str(NOTEBOOKS / f"{c}.ipynb") for c in CHAPTERS)]) == 0
-    points = {}
+    points, written = {}, {}
     for chapter in CHAPTERS:
         _nbgrader(course, "generate_assignment", chapter, "--force")
         release = nbformat.read(course / "release" / chapter / f"{chapter}.ipynb", as_version=4)
@@ -182,6 +224,10 @@ def test_a_class_of_three_is_graded_with_exact_scores_and_hints(tmp_path):
         graded = [c.metadata.nbgrader for c in source.cells if c.metadata.nbgrader["grade"]]
         points[chapter] = (sum(m["points"] for m in graded if not m["solution"]),
                            sum(m["points"] for m in graded))
+        written[chapter] = {m["grade_id"]: m["points"] for m in graded if m["solution"]}
+        handed_out = [c.source for c in release.cells
+                      if c.metadata.get("nbgrader", {}).get("grade_id") in written[chapter]]
+        assert handed_out == [WRITTEN_ANSWER] * len(written[chapter]) and handed_out
         submissions = {
             "ada": _answered(release, source),                       # the solutions
             "bob": release,                                          # the untouched notebook
@@ -207,6 +253,29 @@ def test_a_class_of_three_is_graded_with_exact_scores_and_hints(tmp_path):
     assert points[CHAPTERS[0]][0] == sum(POINTS[n] for n in (
         "check_rnn_step", "check_rnn_forward", "check_count_parameters",
         "check_output_probabilities", "check_tanh_derivative"))
+    # The written answers: nbgrader leaves an answered one to the teacher (no score, needs manual
+    # grading) and gives 0 to one left as handed out. The teacher's marks then count in the export.
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for chapter in CHAPTERS:
+            for student in ("ada", "bob", "cy"):
+                grades = [gradebook.find_grade(grade_id, chapter, chapter, student)
+                          for grade_id in written[chapter]]
+                answered = student != "bob"
+                assert [(g.auto_score, g.needs_manual_grade) for g in grades] == \
+                    [(None, True) if answered else (0, False)] * len(grades)
+                assert gradebook.find_submission(chapter, student).needs_manual_grade == answered
+            for grade_id, worth in written[chapter].items():     # the teacher's marks for ada
+                gradebook.find_grade(grade_id, chapter, chapter, "ada").manual_score = worth
+        gradebook.db.commit()
+    _nbgrader(course, "export")
+    with (course / "grades.csv").open(encoding="utf-8") as handle:
+        rescored = {(row["student_id"], row["assignment"]): float(row["score"])
+                    for row in csv.DictReader(handle)}
+    for chapter in CHAPTERS:
+        assert rescored[("ada", chapter)] == points[chapter][1]             # every point
+        assert rescored[("cy", chapter)] == scores[("cy", chapter)][0]     # not graded yet
     feedback = {s: (course / "feedback" / s / CHAPTERS[0] / f"{CHAPTERS[0]}.html").read_text()
                 for s in ("ada", "bob", "cy")}
     assert HINT in html.unescape(feedback["cy"])
@@ -218,21 +287,26 @@ def test_a_class_of_three_is_graded_with_exact_scores_and_hints(tmp_path):
 # -- without nbgrader: the results table ----------------------------------------------------------
 
 def test_results_runs_a_folder_and_tabulates_each_check(tmp_path, capsys):
-    from nbformat.v4 import new_code_cell, new_notebook
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
     kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
     right = "import numpy as np\ndef my_tanh_derivative(a):\n    return 1 - np.tanh(a) ** 2"
     wrong = "import numpy as np\ndef my_tanh_derivative(a):\n    return 1 - a ** 2"
     check = ("from lamassu_course.classroom.exercises import check_tanh_derivative\n"
              "passed = check_tanh_derivative(my_tanh_derivative)")
+    written = {"ada": "Because h is stored.", "bob": WRITTEN_ANSWER}    # cy has no answer cell
     for student, answer in (("ada", right), ("bob", wrong), ("cy", "1 / 0")):
         (tmp_path / "subs" / student).mkdir(parents=True)
-        nbformat.write(new_notebook(cells=[new_code_cell(answer), new_code_cell(check)], metadata=kernel),
-                       tmp_path / "subs" / student / "ch1.ipynb")
+        cells = [new_code_cell(answer), new_code_cell(check)]
+        if student in written:
+            cells.append(new_markdown_cell(written[student], metadata={"tags": [ANSWER_TAG]}))
+        nbformat.write(new_notebook(cells=cells, metadata=kernel), tmp_path / "subs" / student / "ch1.ipynb")
     assert main(["results", str(tmp_path / "subs"), "--csv", str(tmp_path / "r.csv")]) == 0
     out = capsys.readouterr().out
     assert "ada/ch1.ipynb: 1 of 1 checks pass\n    ✓ check_tanh_derivative: correct on 4 cases" in out
     assert "bob/ch1.ipynb: 0 of 1 checks pass\n    ✗ check_tanh_derivative: 1 - a**2 uses a" in out
+    assert "correct on 4 cases\n    written answers: 1 of 1 filled in (no check reads them)\n" in out
+    assert "written answers: 0 of 1 filled in" in out and out.count("written answers") == 2
     assert ("cy/ch1.ipynb: 0 of 1 checks pass\n    ✗ check_tanh_derivative: did not run: the cell "
             "raised NameError: name 'my_tanh_derivative' is not defined") in out
     with (tmp_path / "r.csv").open(encoding="utf-8") as handle:

@@ -10,7 +10,8 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from lamassu_course.classroom.student import YOUR_ANSWER, build, main, make_student_notebook
+from lamassu_course.classroom.student import (ANSWER_TAG, WRITTEN_ANSWER, YOUR_ANSWER, YOUR_CODE,
+                                              build, main, make_student_notebook)
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SECRET = "slope = 1 - np.tanh(a) ** 2  # the distinctive line of the solution"
@@ -137,9 +138,49 @@ def test_solution_directive_and_gated_prose_are_hidden():
         new_markdown_cell("Because the rows are the batch."),     # solution prose inside the gate
         new_markdown_cell(":::{solution-end}\n:::\n\nThe next section."),
     ])
-    sources = [cell.source for cell in make_student_notebook(nb).cells]
-    assert sources == [f"Before.\n\n{YOUR_ANSWER}\n\nAfter.", YOUR_ANSWER, "The next section."]
+    student = make_student_notebook(nb).cells
+    # Prose-only solutions are written questions: each gets one answer cell, and no label says
+    # that a check tells the student anything.
+    assert [cell.source for cell in student] == ["Before.", WRITTEN_ANSWER, "After.", WRITTEN_ANSWER,
+                                                 "The next section."]
+    assert [cell.metadata.get("tags", []) for cell in student] == [[], [ANSWER_TAG], [], [ANSWER_TAG], []]
+    assert len({cell.id for cell in student}) == 5
     assert len(nb.cells) == 4                                    # the original is not changed
+
+
+def _exercise(label, code=True, prose=None, check=True):
+    """The cells of one exercise: its statement, the solution (code and/or prose), its check."""
+    cells = [new_markdown_cell(f"```{{exercise}} {label}\nDo it.\n```"),
+             new_markdown_cell(f"```{{solution-start}} {label}\n:class: dropdown\n```")]
+    if code:
+        cells.append(new_code_cell(SOLUTION, metadata={"tags": ["solution"]}))
+    cells.append(new_markdown_cell((f"{prose}\n\n" if prose else "") + "```{solution-end}\n```"))
+    if check:
+        cells.append(new_code_cell(CHECK))
+    return cells
+
+
+def test_a_written_question_gets_an_answer_cell_and_a_coded_one_the_check_label():
+    nb = new_notebook(cells=[*_exercise("ex-code"), *_exercise("ex-both", prose="Because h is stored."),
+                             *_exercise("ex-unchecked", check=False), new_code_cell("print(1)"),
+                             *_exercise("ex-words", code=False, prose="Twenty steps.", check=False)])
+    student = make_student_notebook(nb).cells
+    kinds = [("answer" if ANSWER_TAG in c.metadata.get("tags", []) else "stub"
+              if "solution" in c.metadata.get("tags", []) else "check" if c.source == CHECK
+              else c.source if c.cell_type == "markdown" and "Exercise" not in c.source
+              else "code" if c.cell_type == "code" else "exercise") for c in student]
+    assert kinds == [
+        "exercise", YOUR_ANSWER, "stub", "check",                      # code, then its check
+        "exercise", YOUR_CODE, "stub", "answer", "check",              # code and a written answer
+        "exercise", "**Your answer**:", "stub", "code",                # code that no check reads
+        "exercise", "answer"]                                          # a written answer only
+    text = nbformat.writes(new_notebook(cells=student))
+    assert "Because h is stored" not in text and "Twenty steps" not in text
+    # "the check below" is said only where a check follows the stub
+    for index, cell in enumerate(student):
+        if "the check below" in cell.source:
+            after = [c for c in student[index + 1:] if c.cell_type == "code"]
+            assert "solution" in after[0].metadata.tags and after[1].source == CHECK
 
 
 def test_unclosed_solution_start_is_refused():
@@ -177,6 +218,8 @@ def _is_stub(source):
 @pytest.mark.parametrize("path", [p for p in sorted(NOTEBOOKS.glob("*.ipynb")) if _has_solution(p)],
                          ids=lambda p: p.name)
 def test_course_notebooks_lose_their_solutions_and_keep_their_checks(path):
+    from lamassu_course.classroom.student import is_check_cell
+
     original = nbformat.read(path, as_version=4)
     student, _ = build(path)
     checks = [c.source for c in original.cells if c.cell_type == "code" and "check_" in c.source
@@ -190,6 +233,16 @@ def test_course_notebooks_lose_their_solutions_and_keep_their_checks(path):
         elif "solution" in cell.metadata.get("tags", []):
             assert _is_stub(cell.source), cell.source
             assert cell.outputs == []
+    # Each solution with prose (a written question) has one answer cell; "the check below" is
+    # said only before a stub that a check follows.
+    from lamassu_course.classroom.student import solution_parts, split_solutions
+
+    written = sum(has_prose for _, has_prose, _ in solution_parts(split_solutions(original)).values())
+    assert sum(ANSWER_TAG in c.metadata.get("tags", []) for c in student.cells) == written
+    for index, cell in enumerate(student.cells):
+        if "the check below" in cell.source:
+            after = [c for c in student.cells[index + 1:] if c.cell_type == "code"][:2]
+            assert "solution" in after[0].metadata.get("tags", []) and is_check_cell(after[1])
     # The check after each solution shows no stored result.
     for index, cell in enumerate(student.cells):
         if "solution" in cell.get("metadata", {}).get("tags", []):

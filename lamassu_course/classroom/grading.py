@@ -12,12 +12,15 @@ work unchanged (``generate_assignment``, ``autograde``, ``generate_feedback``, `
 * each check call becomes an autograded test cell, ``assert check_x(my_x), ...``, worth
   ``points_for("check_x")``: the check prints its pass or its hint, and the assert makes the
   cell fail on False, so nbgrader gives 0 and the feedback shows the hint above the error;
-* solution prose (a written answer) becomes a markdown answer cell graded by hand, worth
-  ``WRITTEN_POINTS``;
+* a solution's prose (the answer to a written question) becomes one markdown answer cell
+  graded by hand (an nbgrader "manually graded answer": ``solution`` and ``grade``), worth
+  ``points_for("<exercise label>-answer")``; it holds the model answer for the grader, and
+  ``generate_assignment`` replaces it with the student copies' ``WRITTEN_ANSWER`` line;
 * every other cell is read-only (nbgrader ``locked``), with its outputs cleared; the prose is
   plain Markdown, as in the student copies.
 
-The points of every exercise are set here, in ``POINTS``, and nowhere else.
+The points of every exercise are set here, in ``POINTS`` (anything not listed is worth
+``DEFAULT_POINTS``), and nowhere else.
 """
 import ast
 import copy
@@ -26,13 +29,15 @@ from pathlib import Path
 
 import nbformat
 
-from .plain_markdown import to_plain_markdown
-from .student import _book_root, _sources, chapter_context, split_solutions
+from .plain_markdown import glued_values, to_plain_markdown
+from .student import (ANSWER_TAG, WRITTEN_ANSWER, _book_root, _sources, chapter_context,
+                      split_solutions)
 
-__all__ = ["POINTS", "DEFAULT_POINTS", "WRITTEN_POINTS", "points_for", "nbgrader_notebook",
-           "write_course", "NBGRADER_CONFIG"]
+__all__ = ["POINTS", "DEFAULT_POINTS", "points_for", "nbgrader_notebook", "write_course",
+           "NBGRADER_CONFIG"]
 
-#: Points of each autograded check (a check not listed is worth DEFAULT_POINTS).
+#: Points of each autograded check (by the check's name) and of each written answer, graded by
+#: hand (by its exercise's label + "-answer"). Anything not listed is worth DEFAULT_POINTS.
 POINTS = {
     # Chapter 1
     "check_rnn_step": 2, "check_rnn_forward": 2, "check_count_parameters": 1,
@@ -48,14 +53,15 @@ POINTS = {
     # Chapter 5
     "check_one_step_mlp": 1, "check_note_frequency": 1, "check_last_step_gradient": 1,
     "check_token_accuracy": 1, "check_decoder_inputs": 1,
+    # Written answers, graded by hand in nbgrader's formgrader
+    "ex-formulation-count-answer": 1, "ex-formulation-tanh-answer": 1,
+    "ex-silly-rate-answer": 1,
 }
 DEFAULT_POINTS = 1
-#: Points of each written answer (solution prose), graded by hand in nbgrader's formgrader.
-WRITTEN_POINTS = 1
 SCHEMA_VERSION = 3
 FAILED = "not passed: the line above says what to look at"
 
-NBGRADER_CONFIG = '''\
+NBGRADER_CONFIG = f'''\
 # nbgrader's configuration for this course directory, written by `lamassu-course assign`.
 c = get_config()  # noqa: F821 (nbgrader defines get_config)
 
@@ -63,15 +69,18 @@ c.CourseDirectory.course_id = "rnn-from-scratch"
 # A solution region becomes this comment; the line after the region (written by
 # `lamassu-course assign`) raises NotImplementedError, which every check reports as
 # "not written yet", or sets the answer to None, which the check reports the same way.
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
+c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE"}}
+# A written answer (graded by hand) becomes the line the student copies show.
+c.ClearSolutions.text_stub = {WRITTEN_ANSWER!r}
 # A chapter trains small networks: allow a cell more than nbgrader's default 30 s.
 c.Execute.timeout = 300
 '''
 
 
-def points_for(check):
-    """Points of the autograded test cell of ``check`` (a check function's name)."""
-    return POINTS.get(check, DEFAULT_POINTS)
+def points_for(name):
+    """Points of the autograded test cell of check ``name`` ("check_rnn_step"), or of the written
+    answer ``name`` (an exercise's label + "-answer", "ex-formulation-tanh-answer")."""
+    return POINTS.get(name, DEFAULT_POINTS)
 
 
 def _meta(grade_id, grade=False, solution=False, locked=False, points=None):
@@ -152,7 +161,10 @@ def _test_cells(cell):
 def nbgrader_notebook(nb, context):
     """The nbgrader source version of chapter ``nb`` (the original is left unchanged)."""
     nb = copy.deepcopy(nb)
-    cells, buffer, buffer_kind, used = [], [], None, {}
+    # A written answer's model answer may quote numbers glued in its solution cell.
+    answer_context = copy.copy(context)
+    answer_context.glue = {**glued_values(nb), **context.glue}
+    cells, buffer, buffer_kind, buffer_label, used = [], [], None, None, {}
 
     def grade_id(name):
         used[name] = used.get(name, 0) + 1
@@ -160,24 +172,30 @@ def nbgrader_notebook(nb, context):
 
     def flush():
         nonlocal buffer_kind
-        text = to_plain_markdown("\n\n".join(buffer), context) if buffer else ""
-        if text and buffer_kind == "text":
-            cells.append((nbformat.v4.new_markdown_cell(text), None))
-        elif text:
-            cells.append((nbformat.v4.new_markdown_cell(text),
-                          _meta(grade_id(f"{buffer_label}-answer"), grade=True, solution=True,
-                                points=WRITTEN_POINTS)))
+        if buffer_kind == "text" and buffer:
+            text = to_plain_markdown("\n\n".join(buffer), context)
+            if text:
+                cells.append((nbformat.v4.new_markdown_cell(text), None))
+        elif buffer_kind == "answer" and buffer:
+            name = f"{buffer_label or 'exercise'}-answer"
+            cell = nbformat.v4.new_markdown_cell(
+                to_plain_markdown("\n\n".join(buffer), answer_context),
+                metadata={"tags": [ANSWER_TAG]})
+            cells.append((cell, _meta(grade_id(name), grade=True, solution=True,
+                                      points=points_for(name))))
         buffer.clear()
         buffer_kind = None
 
-    buffer_label = None
     for kind, value, label in split_solutions(nb):
         if kind in ("text", "answer"):
             if buffer_kind not in (None, kind):
                 flush()
             buffer_kind, buffer_label = kind, label
             buffer.append(value)
-        elif kind == "end-of-cell" or kind == "answer-start":
+        elif kind == "end-of-cell":
+            if buffer_kind == "text":      # a written answer may run over several cells
+                flush()
+        elif kind == "answer-start":
             flush()
         elif kind == "solution":
             flush()

@@ -5,7 +5,8 @@
 executes every ``*.ipynb`` under the folder (for example ``submissions/<student>/<chapter>.ipynb``)
 in a fresh kernel, with errors allowed, and prints one row per check call: the notebook, the
 check, ✓ or ✗, and the check's line (its hint when it fails). ``--csv`` also writes the table.
-The notebooks are run in place but not saved.
+No check reads a written answer (a markdown cell tagged ``answer``): for those it says how many
+the student filled in, for the teacher to read. The notebooks are run in place but not saved.
 """
 import csv
 import re
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["check_lines", "run_notebook", "run", "add_arguments"]
+__all__ = ["check_lines", "written_answers", "run_notebook", "run", "add_arguments"]
 
 LINE = re.compile(r"^(?P<mark>[✓✗]) (?P<check>check_\w+): (?P<message>.*)$")
 
@@ -45,14 +46,25 @@ def check_lines(nb):
     return found
 
 
+def written_answers(nb):
+    """(filled in, all): the notebook's answer cells (tagged ``answer``), and how many of them
+    hold something other than the line the student copy handed out."""
+    from .student import ANSWER_TAG, WRITTEN_ANSWER
+
+    cells = [c for c in nb.cells
+             if c.cell_type == "markdown" and ANSWER_TAG in c.get("metadata", {}).get("tags", [])]
+    return sum(c.source.strip() not in ("", WRITTEN_ANSWER) for c in cells), len(cells)
+
+
 def run_notebook(path, timeout=600):
-    """Execute the notebook at ``path`` (errors allowed) and return its check lines."""
+    """Execute the notebook at ``path`` (errors allowed); return its check lines and its
+    ``written_answers``."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, kernel_name="python3", timeout=timeout, allow_errors=True,
                    resources={"metadata": {"path": str(Path(path).parent)}}).execute()
-    return check_lines(nb)
+    return check_lines(nb), written_answers(nb)
 
 
 def add_arguments(parser):
@@ -66,13 +78,15 @@ def run(args, parser):
         parser.error(f"DIR {args.folder} holds no .ipynb notebooks")
     rows = []
     for path in paths:
-        lines = run_notebook(path)
+        lines, (filled, written) = run_notebook(path)
         rows.extend((str(path.relative_to(args.folder)), check, "✓" if ok else "✗", message)
                     for check, ok, message in lines)
         passed = sum(ok for _, ok, _ in lines)
         print(f"{path.relative_to(args.folder)}: {passed} of {len(lines)} checks pass")
         for check, ok, message in lines:
             print(f"    {'✓' if ok else '✗'} {check}: {message}")
+        if written:
+            print(f"    written answers: {filled} of {written} filled in (no check reads them)")
     if args.csv:
         with args.csv.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)

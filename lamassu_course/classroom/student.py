@@ -13,8 +13,12 @@ copy of each to the last one, executed top to bottom (``--no-execute`` skips tha
   stored "✓ ..." would give the answer away); executing the copy makes the check print its
   "not written yet" line;
 * a MyST solution in markdown (a ``{solution}`` directive, or a ``{solution-start}`` fence and
-  the prose up to its ``{solution-end}``) becomes "**Your answer** ..."; cells holding only a
-  ``{solution-end}`` fence are removed;
+  the prose up to its ``{solution-end}``) loses its content. Where the solution has a code cell
+  and a check follows it, a label says so ("**Your answer** (the check below tells you if it is
+  right):", or "**Your code** ..." when the solution has prose too). The solution's prose, the
+  answer to a written question, becomes one markdown **answer cell** in its place, tagged
+  ``answer`` and holding only ``WRITTEN_ANSWER`` (no check reads it; ``lamassu-course assign``
+  makes it a cell graded by hand). Cells holding only a ``{solution-end}`` fence are removed;
 * the prose becomes plain Jupyter Markdown (``plain_markdown``): Colab and a plain JupyterLab
   render no MyST, so glued numbers are written in from the chapter's stored outputs, citations
   read "(Author, year)", and an exercise is a heading "Exercise N.k: title";
@@ -38,10 +42,20 @@ from .plain_markdown import (Context, document_title, glued_values, read_bibliog
                              to_plain_markdown)
 
 __all__ = ["make_student_notebook", "stub_solution", "split_solutions", "is_check_cell",
-           "chapter_context", "write_student_notebooks", "out_of_date", "main"]
+           "solution_parts", "chapter_context", "write_student_notebooks", "out_of_date", "main",
+           "YOUR_ANSWER", "YOUR_CODE", "WRITTEN_ANSWER", "ANSWER_TAG"]
 
 STUB = 'raise NotImplementedError("Exercise: write this function")'
+#: The label before a solution's code when a check follows it (and the solution has no prose).
 YOUR_ANSWER = "**Your answer** (the check below tells you if it is right):"
+#: The same label when the solution also has prose: the written part gets its own cell.
+YOUR_CODE = "**Your code** (the check below tells you if it is right):"
+#: The label before a solution's code when no check follows it.
+YOUR_UNCHECKED_CODE = "**Your answer**:"
+#: What an answer cell (a written question's) holds in a student copy.
+WRITTEN_ANSWER = "**Your written answer** (no check reads it): *write it here, in place of this line.*"
+#: The tag of an answer cell.
+ANSWER_TAG = "answer"
 _FENCE = r"(`{3,}|~{3,}|:{3,})"
 _SOLUTION_BLOCK = re.compile(rf"^[ \t]*{_FENCE}[ \t]*\{{solution\}}[ \t]*(?P<label>\S*).*?\n"
                              rf"(?P<body>.*?)^[ \t]*\1[ \t]*$", re.M | re.S)
@@ -158,6 +172,33 @@ def split_solutions(nb):
     return pieces
 
 
+def solution_parts(pieces):
+    """For each "answer-start" of ``pieces`` (``split_solutions``), by its index: (has_code,
+    has_prose, checked), whether the solution has a code cell, has prose (a written answer),
+    and is followed by a check (a code cell calling a ``check_...``). A solution ends at the
+    first piece that is not its own: text, another solution's start, or a code cell that is
+    not tagged solution."""
+    parts, start = {}, None
+    for index, (kind, value, _) in enumerate(pieces):
+        if kind == "answer-start":
+            start = index
+            parts[start] = [False, False, False]
+        elif start is None or kind == "end-of-cell":
+            continue
+        elif kind in ("solution", "answer"):
+            parts[start][kind == "answer"] = True
+        else:
+            parts[start][2] = (kind in ("check", "code") and parts[start][0]
+                               and re.search(r"\bcheck_\w+\(", value.source) is not None)
+            start = None
+    return {index: tuple(value) for index, value in parts.items()}
+
+
+def answer_cell():
+    """A written question's answer cell, as the student copies have it."""
+    return nbformat.v4.new_markdown_cell(WRITTEN_ANSWER, metadata={"tags": [ANSWER_TAG]})
+
+
 def _clear(cell):
     cell.outputs = []
     cell.execution_count = None
@@ -173,15 +214,30 @@ def make_student_notebook(nb, context=None):
     if context is None:
         context = Context(glue=glued_values(nb))
     cells, text, clear_next_check = [], [], False
-    for kind, value, _ in split_solutions(nb):
+    pieces = split_solutions(nb)
+    parts, current = solution_parts(pieces), None
+
+    def flush():
+        if text:
+            cells.append(nbformat.v4.new_markdown_cell(to_plain_markdown("\n\n".join(text), context)))
+        text.clear()
+
+    for index, (kind, value, _) in enumerate(pieces):
         if kind == "text":
             text.append(value)
         elif kind == "answer-start":
-            text.append(YOUR_ANSWER)
+            current = index
+            has_code, has_prose, checked = parts[index]
+            if has_code:
+                text.append(YOUR_UNCHECKED_CODE if not checked else YOUR_CODE if has_prose
+                            else YOUR_ANSWER)
+        elif kind == "answer":
+            if current is not None:             # the solution's first prose: its answer cell
+                flush()
+                cells.append(answer_cell())
+                current = None
         elif kind == "end-of-cell":
-            if text:
-                cells.append(nbformat.v4.new_markdown_cell(to_plain_markdown("\n\n".join(text), context)))
-            text = []
+            flush()
         elif kind == "solution":
             value.source = stub_solution(value.source)
             _clear(value)

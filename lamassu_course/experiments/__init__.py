@@ -18,6 +18,8 @@ Jacobian product), ``cells`` (matched parameter counts, LSTMs trained in lockste
 Chapter 6, stacking and two directions: ``depth`` (equal budgets for one and two layers:
 matched weight counts, rates chosen on the tuning part, runs per seed), ``bidir`` (the
 bidirectional tagger's training and case counts, and why such a model cannot write text).
+Chapter 7: ``attention_task`` (reversing digit strings: disjoint splits, padded batches, the
+vanilla and the attention encoder–decoder trained on one budget, accuracy by source length).
 
 Import a module by its path: ``from lamassu_course.experiments.memory import ...``.
 """

@@ -135,8 +135,9 @@ def rate_grid(new_model, optimizer, rates, seeds, train_ids, heldout_ids, *, upd
     exactly ``updates`` windows), clipped by ``clip_value`` or ``clip_norm`` if given, and is
     measured on ``heldout_ids`` (``TextStack.nats_per_char``). A run that diverges (its
     gradient is not finite) counts as inf. If ``records`` is a dict, records[rate, seed]
-    receives the run's "model" and its record ("loss", "grad_norm", "steps", "largest": one
-    value per update, see ``TextStack.train``), so that a later experiment can reuse it.
+    receives the run's "model", its score "nats" and its record ("loss", "grad_norm",
+    "steps", "largest": one value per update, see ``TextStack.train``), so that a later
+    experiment can reuse it (``clipping.clip_grid``'s ``reuse``).
     Returns an array (len(rates), len(seeds)).
     """
     if len(rates) == 0 or len(seeds) == 0:
@@ -159,7 +160,7 @@ def stack_runs(new_model, optimizer, settings, train_ids, heldout_ids, *, update
     "clip_value" or "clip_norm" (else the defaults given here). Each run reads the first
     ``updates * window * batch_size + 1`` characters of ``train_ids``, as in ``rate_grid``.
     Returns (nats per character (n,), inf for a diverged run; and a list of n dicts, each
-    the run's "model" and its record from ``TextStack.train``).
+    the run's "model", its score "nats" and its record from ``TextStack.train``).
     """
     if isinstance(updates, bool) or not isinstance(updates, (int, np.integer)) or updates < 1:
         raise ValueError(f"updates is {updates!r}; expected a positive integer")
@@ -177,7 +178,8 @@ def stack_runs(new_model, optimizer, settings, train_ids, heldout_ids, *, update
                       clip_norm=[e.get("clip_norm", clip_norm) for e in settings])
     record = stack.train(np.asarray(train_ids)[:length], window=window, batch_size=batch_size)
     scores = np.where(stack.diverged, np.inf, stack.nats_per_char(heldout_ids))
-    runs = [dict(model=model, **{key: values[m] for key, values in record.items()})
+    runs = [dict(model=model, nats=float(scores[m]),
+                 **{key: values[m] for key, values in record.items()})
             for m, model in enumerate(models)]
     return scores, runs
 

@@ -99,7 +99,7 @@ class StepRecorder:
 
 
 def clip_grid(new_model, lr, settings, seeds, train_ids, heldout_ids, *, updates, window=25,
-              batch_size=32):
+              batch_size=32, reuse=None):
     """SGD at rate ``lr`` with each clipping setting, from each seed, for ``updates`` updates.
 
     ``settings`` maps a label to the options of that run: ``{}`` for no clipping,
@@ -112,6 +112,11 @@ def clip_grid(new_model, lr, settings, seeds, train_ids, heldout_ids, *, updates
     character, and runs[label, seed], a dict of the run's "model" and, one value per update,
     "loss", "grad_norm" (before clipping), "steps" (the length of each update) and
     "largest" (the largest move of one weight).
+
+    ``reuse`` maps (label, seed) to a run already trained with that very setting, rate,
+    seed, text and number of updates, such as a ``charlm.rate_grid`` record (a dict with
+    "model", "nats" and the record): it is taken as it is, not trained again. A run trains
+    to the same numbers alone or in any stack, so the result is the same either way.
     """
     if not isinstance(settings, dict) or not settings:
         raise ValueError(f"settings is {settings!r}; expected a non-empty dict of label -> "
@@ -122,7 +127,17 @@ def clip_grid(new_model, lr, settings, seeds, train_ids, heldout_ids, *, updates
             raise ValueError(f"settings[{label!r}] is {options!r}; expected {{}}, "
                              "{'clip_value': c} or {'clip_norm': c}, optionally with 'lr'")
     pairs = [(label, seed) for label in settings for seed in seeds]
-    runs = [dict({"lr": lr}, **settings[label], seed=seed) for label, seed in pairs]
-    losses, records = stack_runs(new_model, "sgd", runs, train_ids, heldout_ids,
-                                 updates=updates, window=window, batch_size=batch_size)
-    return losses.reshape(len(settings), len(seeds)), dict(zip(pairs, records))
+    done = dict(reuse or {})
+    for pair, run in done.items():
+        if pair not in pairs or not isinstance(run, dict) or not {"model", "nats"} <= set(run):
+            raise ValueError(f"reuse[{pair!r}] is not a run of this grid; expected a key "
+                             "(label, seed) of settings and seeds, and a dict with 'model' and "
+                             "'nats' (a rate_grid record)")
+    todo = [pair for pair in pairs if pair not in done]
+    if todo:
+        runs = [dict({"lr": lr}, **settings[label], seed=seed) for label, seed in todo]
+        done.update(zip(todo, stack_runs(new_model, "sgd", runs, train_ids, heldout_ids,
+                                         updates=updates, window=window,
+                                         batch_size=batch_size)[1]))
+    losses = np.array([done[pair]["nats"] for pair in pairs])
+    return losses.reshape(len(settings), len(seeds)), {pair: done[pair] for pair in pairs}

@@ -21,6 +21,8 @@ Two references for a trained network: ``counting_accuracy``, the strongest simpl
 for every delay, so that a vanilla RNN can hold the symbol (whether training finds such
 weights is another question).
 """
+import functools
+
 import numpy as np
 
 from .._checks import check_shape
@@ -52,19 +54,31 @@ def recall_split(xs):
     return _split_names(np.argmax(xs[:-1], axis=2), xs.shape[2] - 1)
 
 
+# For each split, which remainders modulo 7 it holds: a lookup table instead of np.isin
+# (recall_batch sorts every batch it draws, so this runs thousands of times per chapter).
+_IN_SPLIT = {name: np.isin(np.arange(7), values) for name, values in SPLITS.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _powers(L, K):
+    """K^j mod 7 for j = 0..L-1 (read-only: it is shared)."""
+    powers = np.ones(L, dtype=np.int64)
+    for j in range(1, L):
+        powers[j] = powers[j - 1] * K % 7
+    powers.flags.writeable = False
+    return powers
+
+
 def _remainders(symbols, K):
     """sum_j symbols[j] K^j mod 7, for symbols (L, B)."""
-    powers = np.ones(len(symbols), dtype=np.int64)
-    for j in range(1, len(symbols)):
-        powers[j] = powers[j - 1] * K % 7
-    return (powers @ symbols) % 7
+    return (_powers(len(symbols), K) @ symbols) % 7
 
 
 def _split_names(symbols, K):
     names = np.empty(symbols.shape[1], dtype=object)
     remainders = _remainders(symbols, K)
-    for name, values in SPLITS.items():
-        names[np.isin(remainders, values)] = name
+    for name, inside in _IN_SPLIT.items():
+        names[inside[remainders]] = name
     return names
 
 
@@ -98,7 +112,7 @@ def recall_batch(rng, batch_size, delay, n_symbols=4, split=None):
         raise ValueError(f"split is {split!r}; expected None or one of {sorted(SPLITS)}")
     symbols = rng.integers(0, K, size=(L, B))       # symbols[0] is the one to recall
     while split is not None:
-        symbols = symbols[:, _split_names(symbols, K) == split]
+        symbols = symbols[:, _IN_SPLIT[split][_remainders(symbols, K)]]
         if symbols.shape[1] >= B:
             symbols = symbols[:, :B]
             break

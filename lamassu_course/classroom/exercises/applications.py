@@ -3,8 +3,9 @@ import numpy as np
 
 from ..applications import note_frequency
 from ...init import scaled_normal
+from ...layers import hidden_forward, hidden_step, output_step
 from ...rnn import VanillaRNN
-from ...experiments.seq2seq import last_step_cross_entropy
+from ...experiments.seq2seq import last_outputs, last_step_cross_entropy
 from ._runner import make_cases as _cases, run_check as _run
 
 __all__ = ["check_one_step_mlp", "check_note_frequency", "check_last_step_gradient",
@@ -26,9 +27,10 @@ def _one_step_mlp(x, W_hx, b_h, W_yh, b_y):
 
 
 def check_one_step_mlp(fn):
-    """Check ``fn(x, W_hx, b_h, W_yh, b_y) -> y``: a VanillaRNN with T = 1 and h_0 = 0 as a
-    one-hidden-layer network, rows as the batch: y = tanh(x @ W_hx.T + b_h) @ W_yh.T + b_y.
-    Shapes: x (B, D), W_hx (H, D), b_h (H,), W_yh (K, H), b_y (K,) -> y (B, K)."""
+    """Check ``fn(x, W_hx, b_h, W_yh, b_y) -> y``: the output y_1 of a VanillaRNN run for one
+    step from h_0 = 0, written as a one-hidden-layer network, rows as the batch.
+    Shapes: x (B, D), W_hx (H, D), b_h (H,), W_yh (K, H), b_y (K,) -> y (B, K).
+    An answer that calls the package's VanillaRNN (or hidden_step, output_step) is refused."""
     hidden = lambda c, g=np.tanh: g(c["x"] @ c["W_hx"].T + c["b_h"])  # noqa: E731
     wrong = [
         (lambda c: hidden(c, lambda a: a) @ c["W_yh"].T + c["b_y"],
@@ -42,7 +44,9 @@ def check_one_step_mlp(fn):
          "the weights are transposed: with rows as the batch, x @ W_hx.T and h @ W_yh.T"),
     ]
     cases = _cases(_mlp_case, [(4, 3, 3, 3), (5, 2, 6, 3), (3, 4, 5, 2), (1, 2, 3, 4)])
-    return _run("check_one_step_mlp", fn, cases, _one_step_mlp, "(B, K)", wrong)
+    return _run("check_one_step_mlp", fn, cases, _one_step_mlp, "(B, K)", wrong,
+                forbidden=(VanillaRNN, hidden_step, hidden_forward, output_step),
+                own="write the two layers yourself, with NumPy")
 
 
 # ---------------------------------------------------------------- one-to-many: notes to sound
@@ -55,8 +59,10 @@ def _frequency(midi):
 
 
 def check_note_frequency(fn):
-    """Check ``fn(midi) -> Hz``: equal temperament, f = 440 * 2**((m - 69) / 12), elementwise
-    on an array of MIDI note numbers m (A4 = 69 is 440 Hz; one octave, 12 notes, doubles f)."""
+    """Check ``fn(midi) -> Hz``: the equal-temperament frequency of each MIDI note number in
+    the array ``midi`` (A4 = 69 is 440 Hz; each of the 12 semitones of an octave multiplies
+    the frequency by the same factor, so an octave doubles it). An answer that calls the
+    page's note_frequency is refused."""
     m = lambda c: c["midi"].astype(float)  # noqa: E731
     wrong = [
         (lambda c: 2 ** ((m(c) - 69) / 12),
@@ -70,7 +76,8 @@ def check_note_frequency(fn):
          "pitch is exponential in the note number: use 2 ** ((m - 69) / 12)"),
     ]
     cases = _cases(_note_case, [(5,), (1,), (12,)])
-    return _run("check_note_frequency", fn, cases, _frequency, "(N,)", wrong)
+    return _run("check_note_frequency", fn, cases, _frequency, "(N,)", wrong,
+                forbidden=(note_frequency,), own="write the formula yourself, with NumPy")
 
 
 # ---------------------------------------------------------------- many-to-one: the last step
@@ -92,8 +99,8 @@ def check_last_step_gradient(fn):
     """Check ``fn(ys, labels, lengths) -> dys``: dL/dys for L = (1/B) sum_b
     CE(softmax(ys[T_b - 1, b]), labels[b]), the loss of a many-to-one network on sequences
     padded at the end, each read at its own last step T_b = lengths[b]. ys (T, B, K) logits,
-    labels (B,) ints, lengths (B,) ints in 1..T -> dys (T, B, K), zero everywhere except at
-    (T_b - 1, b), where it is (softmax - onehot) / B."""
+    labels (B,) ints, lengths (B,) ints in 1..T -> dys (T, B, K), shaped like ys.
+    An answer that calls the package's last_step_cross_entropy is refused."""
     def at_last(c, value, steps=None):
         out = np.zeros_like(c["ys"])
         B = c["ys"].shape[1]
@@ -125,7 +132,8 @@ def check_last_step_gradient(fn):
     cases = _cases(_last_case, [(3, 4, 3), (5, 2, 4), (1, 3, 2), (4, 1, 5)])
     return _run("check_last_step_gradient", fn, cases,
                 lambda ys, labels, lengths: last_step_cross_entropy(ys, labels, lengths)[1],
-                "(T, B, K)", wrong)
+                "(T, B, K)", wrong, forbidden=(last_step_cross_entropy, last_outputs),
+                own="write the gradient yourself, with NumPy")
 
 
 # ---------------------------------------------------------------- many-to-many: token accuracy
@@ -170,9 +178,9 @@ def _decoder_inputs(targets, start):
 
 
 def check_decoder_inputs(fn):
-    """Check ``fn(targets, start) -> dec_in``: the decoder's inputs under teacher forcing,
-    the start token, then the targets shifted one step later: dec_in[0] = start,
-    dec_in[t] = targets[t-1]. targets (Ty, B) ints, start an int -> dec_in (Ty, B)."""
+    """Check ``fn(targets, start) -> dec_in``: the decoder's inputs under teacher forcing:
+    the start token at the first step, then at each step the previous step's target.
+    targets (Ty, B) ints, start an int -> dec_in (Ty, B)."""
     wrong = [
         (lambda c: c["targets"],
          "no shift: the decoder would read the very token it must predict"),

@@ -1,6 +1,7 @@
 """Checks for Chapter 6, two directions: the states a bidirectional layer reads out."""
 import numpy as np
 
+from ...bidirectional import BidirectionalRNN
 from ...init import scaled_normal
 from ...layers import hidden_forward
 from ._runner import make_cases as _cases, run_check as _run
@@ -55,7 +56,8 @@ def check_bidirectional_states(fn):
     steps in the order it receives them and returns all T+1 states (T+1, B, H), its initial
     state first. Step t of the answer must hold the forward half's state after reading
     x_1..x_t and the backward half's state after reading x_T down to x_t, the forward half
-    first: the vector W_yh reads at step t.
+    first: the vector W_yh reads at step t. An answer that calls the package's
+    BidirectionalRNN is refused.
     """
     def both(c, backward, forward=None):
         forward = c["forward_pass"](c["xs"])[1:] if forward is None else forward
@@ -106,4 +108,5 @@ def check_bidirectional_states(fn):
          "you reversed the hidden units, not time: reverse axis 0"),
     ]
     cases = _cases(_case, [(5, 3, 4, 2), (4, 2, 3, 3), (6, 1, 2, 4), (3, 4, 4, 4)])
-    return _run("check_bidirectional_states", fn, cases, _states, "(T, B, 2H)", wrong)
+    return _run("check_bidirectional_states", fn, cases, _states, "(T, B, 2H)", wrong,
+                forbidden=(BidirectionalRNN,), own="pair the two passes' states yourself")

@@ -4,11 +4,15 @@ import numpy as np
 from ...experiments.bptt import truncated_gradients
 from ...gradcheck import relative_error
 from ...init import scaled_normal
-from ...layers import hidden_backward, hidden_forward
+from ...layers import hidden_backward, hidden_forward, hidden_step_backward
 from ...losses import softmax_cross_entropy
 from ...optim import clip_by_global_norm, global_norm
 from ...rnn import VanillaRNN
 from ._runner import fail as _fail, make_cases as _cases, run_check as _run
+
+# The package's own backward pass: an answer of 3.1 or 3.2 that calls it is refused.
+_BACKWARD_CODE = (hidden_step_backward, hidden_backward,
+                  (VanillaRNN.backward, "VanillaRNN.backward"))
 
 __all__ = ["check_step_backward", "check_dW_hh_two_steps", "check_clip_by_global_norm",
            "check_truncated_dW_hh", "check_choose_k"]
@@ -38,12 +42,28 @@ def _by_hand(c, da=None, W_hh=None, h_for_dW_hh=None):
     return da @ c["W_hx"], da @ W_hh, da.T @ c["x_t"], da.T @ h, da.sum(axis=0)
 
 
+def _with(result, **parts):
+    """One step's five gradients with some of them replaced (by name)."""
+    names = ("dx_t", "dh_prev", "dW_hx", "dW_hh", "db_h")
+    return tuple(parts.get(name, value) for name, value in zip(names, result))
+
+
+def _da(c):
+    return (1 - c["h_t"] ** 2) * c["dh_t"]
+
+
+_COLUMN_BACKWARD = ("you wrote the math's column layout (W^T da_t as W.T @ da): here da_t holds "
+                    "one example per row (B, H), so the math's W^T da_t becomes da_t @ W, and "
+                    "its outer product da_t h^T becomes da_t.T @ h")
+
+
 def check_step_backward(fn):
     """Check ``fn(dh_t, x_t, h_prev, h_t, W_hx, W_hh) -> (dx_t, dh_prev, dW_hx, dW_hh, db_h)``:
-    the backward pass of one step h_t = tanh(W_hh h_{t-1} + W_hx x_t + b_h), rows as the batch.
-    Shapes: dh_t, h_prev, h_t (B, H); x_t (B, D); W_hx (H, D); W_hh (H, H).
-    With da_t = (1 - h_t**2) * dh_t: dx_t = da_t @ W_hx, dh_prev = da_t @ W_hh,
-    dW_hx = da_t.T @ x_t, dW_hh = da_t.T @ h_prev, db_h = da_t summed over the batch."""
+    the gradients of the loss with respect to x_t, h_prev, W_hx, W_hh and b_h, given
+    dh_t = dL/dh_t, for one step h_t = tanh(W_hh h_{t-1} + W_hx x_t + b_h) with rows as the
+    batch. Shapes: dh_t, h_prev, h_t (B, H); x_t (B, D); W_hx (H, D); W_hh (H, H); each
+    gradient has the shape of what it is the gradient of (db_h: (H,)).
+    An answer that calls the package's hidden_step_backward or hidden_backward is refused."""
     wrong = [
         (lambda c: _by_hand(c, da=c["dh_t"]),
          "g1' is missing: first da_t = (1 - h_t**2) * dh_t, then every product uses da_t"),
@@ -65,11 +85,27 @@ def check_step_backward(fn):
          "db_h = da_t.sum(axis=0), shape (H,)"),
         (lambda c: (lambda r: (r[0], r[1], r[3], r[2], r[4]))(_by_hand(c)),
          "dW_hx and dW_hh are swapped: return (dx_t, dh_prev, dW_hx, dW_hh, db_h)"),
+        (lambda c: _with(_by_hand(c), db_h=_da(c).mean(axis=0)),
+         "db_h is averaged over the batch: the bias gradient is the sum, "
+         "db_h = da_t.sum(axis=0) (every row of the batch adds its own share to the loss)"),
+        (lambda c: _by_hand(c, da=(1 - np.tanh(c["h_t"]) ** 2) * c["dh_t"]),
+         "g1' applies tanh again: h_t is already tanh(a_t), so tanh'(a_t) = 1 - h_t**2, "
+         "not 1 - tanh(h_t)**2"),
+        (lambda c: _with(_by_hand(c), dx_t=_da(c) @ c["W_hx"].T),
+         "dx_t uses W_hx the wrong way round: the forward pass computed x_t @ W_hx.T, so the "
+         "gradient into x_t is da_t @ W_hx (the math's W_hx^T da_t)"),
+        (lambda c: _with(_by_hand(c), dx_t=c["W_hx"].T @ _da(c)), _COLUMN_BACKWARD),
+        (lambda c: _with(_by_hand(c), dh_prev=c["W_hh"].T @ _da(c)), _COLUMN_BACKWARD),
+        (lambda c: _with(_by_hand(c), dW_hx=_da(c) @ c["x_t"].T), _COLUMN_BACKWARD),
+        (lambda c: _by_hand(c, da=(1 - c["h_t"] ** 2) @ c["dh_t"]),
+         "g1' multiplies elementwise: da_t = (1 - h_t**2) * dh_t, with *, not @"),
     ]
     expect = {"dx_t": "(B, D)", "dh_prev": "(B, H)", "dW_hx": "(H, D)", "dW_hh": "(H, H)",
               "db_h": "(H,)"}
     cases = _cases(_step_case, [(3, 4, 4), (2, 5, 3), (4, 2, 6), (1, 3, 3), (5, 6, 4)])
-    return _run("check_step_backward", fn, cases, _step_backward, expect, wrong)
+    square = _cases(_step_case, [(4, 4, 4), (3, 3, 3)])   # B = D = H: the column layout runs
+    return _run("check_step_backward", fn, cases, _step_backward, expect, wrong, probes=square,
+                forbidden=_BACKWARD_CODE, own="write the backward step yourself, with NumPy")
 
 
 # ---------------------------------------------------------------- dW_hh over two steps
@@ -95,7 +131,8 @@ def _dW_hh(x_1, x_2, h_0, W_hx, W_hh, b_h, W_yh):
     return hidden_backward(dhs, xs, hs, W_hx, W_hh)[3]
 
 
-def _two_steps_by_hand(c, g1=True, recursion="W_hh^T", terms=(1, 2), h_shift=0, transpose=False):
+def _two_steps_by_hand(c, g1=True, recursion="W_hh^T", terms=(1, 2), h_shift=0, transpose=False,
+                       outer=np.outer):
     """The two-step derivation written out, with one piece changed for a typical mistake."""
     h = [c["h_0"]]
     for x in (c["x_1"], c["x_2"]):
@@ -105,8 +142,30 @@ def _two_steps_by_hand(c, g1=True, recursion="W_hh^T", terms=(1, 2), h_shift=0, 
     da = {2: slope(2) * from_y}
     back = {"W_hh^T": c["W_hh"].T @ da[2], "W_hh": c["W_hh"] @ da[2], "none": 0.0}[recursion]
     da[1] = slope(1) * (from_y + back)
-    outer = (lambda a, b: np.outer(b, a)) if transpose else np.outer
+    outer = (lambda a, b, product=outer: product(b, a)) if transpose else outer
     return sum(outer(da[t], h[t - 1 + h_shift]) for t in terms)
+
+
+HAND_ATOL = 2e-3   # a hand-computed array may be this far off (4 decimals are enough)
+
+
+def _snapped(value, candidates):
+    """A hand-computed array, taken as the candidate (the right answer or a typical mistake)
+    it rounds to: the one within HAND_ATOL of every entry, if there is one."""
+    for candidate in candidates:
+        candidate = _quiet_value(candidate)
+        if (candidate is not None and np.shape(candidate) == value.shape
+                and np.all(np.abs(value - candidate) <= HAND_ATOL)):
+            return np.array(candidate, dtype=float)
+    return value
+
+
+def _quiet_value(make):
+    try:
+        with np.errstate(all="ignore"):
+            return make()
+    except Exception:
+        return None
 
 
 def check_dW_hh_two_steps(answer):
@@ -114,16 +173,12 @@ def check_dW_hh_two_steps(answer):
     L = sum(y_1) + sum(y_2), y_t = W_yh h_t (so dL/dh_t gets W_yh^T 1 from the output).
 
     ``answer`` is either the (H, H) array you computed for the example ``TWO_STEPS``
-    (checked on it alone), or a function ``fn(x_1, x_2, h_0, W_hx, W_hh, b_h, W_yh) -> dW_hh``
-    on 1-D vectors (checked on the example and on random cases of other sizes)."""
+    (checked on it alone, to within 2e-3 per entry: a hand computation to 4 decimals
+    passes), or a function ``fn(x_1, x_2, h_0, W_hx, W_hh, b_h, W_yh) -> dW_hh`` on 1-D
+    vectors (checked on the example and on random cases of other sizes). An answer that
+    calls the package's backward pass (hidden_backward, ...) is refused."""
     name = "check_dW_hh_two_steps"
     cases = [dict(TWO_STEPS)] + _cases(_two_step_case, [(3, 4, 2), (2, 3, 1), (4, 2, 3)])
-    if not callable(answer):
-        try:
-            value = np.array(answer, dtype=float)
-        except (TypeError, ValueError):
-            return _fail(name, f"expected an array of numbers or a function; got {answer!r}")
-        answer, cases = (lambda *args: value), cases[:1]
     wrong = [
         (lambda c: _two_steps_by_hand(c, terms=(2,)),
          "only step 2's term: dW_hh = da_2 h_1^T + da_1 h_0^T sums over both steps"),
@@ -139,8 +194,26 @@ def check_dW_hh_two_steps(answer):
          "each term uses h_t; it needs the state that entered the step: da_t h_{t-1}^T"),
         (lambda c: _two_steps_by_hand(c, transpose=True),
          "dW_hh is transposed: each term is da_t h_{t-1}^T (an outer product, to-from)"),
+        (lambda c: _two_steps_by_hand(c, outer=np.dot),
+         "you returned a number: on 1-D vectors da_t @ h_{t-1} (and .T does nothing to a 1-D "
+         "array) is a dot product; the outer product da_t h_{t-1}^T is np.outer(da_t, h_{t-1})"),
     ]
-    return _run(name, answer, cases, _dW_hh, "(H, H)", wrong)
+    if not callable(answer):
+        try:
+            value = np.array(answer, dtype=float)
+        except (TypeError, ValueError):
+            return _fail(name, f"expected an array of numbers or a function; got {answer!r}")
+        example = cases[0]
+        value = _snapped(value, [lambda: _dW_hh(**example)]
+                         + [lambda w=w: w(example) for w, _ in wrong])
+        answer, cases = (lambda *args: value), cases[:1]
+        symptoms = [(lambda got, c: np.max(np.abs(got - _dW_hh(**c))) < 10 * HAND_ATOL,
+                     f"close, but not close enough for rounding: keep 4 decimals all the way "
+                     f"through (each entry may be off by {HAND_ATOL:g})")]
+    else:
+        symptoms = []
+    return _run(name, answer, cases, _dW_hh, "(H, H)", wrong, symptoms, forbidden=_BACKWARD_CODE,
+                own="write the two steps backward yourself, with NumPy")
 
 
 # ---------------------------------------------------------------- clip by global norm
@@ -189,12 +262,29 @@ def _clip_variant(c, per_array=False, norm_after=False, always=False, power=0.5,
     return _flat((clipped, global_norm(clipped) if norm_after else norm))
 
 
+def _clip_sum_of_norms(c):
+    """Clipping with the norms of the arrays added up, in place of one norm of all entries."""
+    norm = sum(float(np.linalg.norm(g)) for g in c["grads"].values())
+    scale = c["max_norm"] / norm if norm > c["max_norm"] else 1.0
+    return _flat(({k: g * scale for k, g in c["grads"].items()}, norm))
+
+
+def _over_keys(square):
+    """A loop `for g in grads:` that squares each g: it gets the names (str) and raises."""
+    return lambda c: sum(np.sum(square(g)) for g in c["grads"])
+
+
+_OVER_KEYS = ("iterating over a dict gives its keys, the names (strings), not the arrays: loop "
+              "over grads.values(), or grads.items() for (name, array) pairs")
+
+
 def check_clip_by_global_norm(fn):
     """Check ``fn(grads, max_norm) -> (clipped, norm)``: ``grads`` is a dict of arrays; norm is
     sqrt(sum of g**2 over every entry of every array), the norm BEFORE clipping; if it is
     above max_norm every array is multiplied by max_norm / norm, otherwise nothing changes.
     ``clipped`` is a new dict with the same keys; ``grads`` and its arrays are left unchanged
-    (the check passes its own arrays and compares them afterwards)."""
+    (the check passes its own arrays and compares them afterwards). An answer that calls the
+    package's clip_by_global_norm (or global_norm) is refused."""
     name = "check_clip_by_global_norm"
     if not callable(fn):
         return _fail(name, f"expected a function; got {type(fn).__name__} {fn!r}")
@@ -226,6 +316,14 @@ def check_clip_by_global_norm(fn):
                            for k, g in c["grads"].items()}, global_norm(c["grads"]))),
          "that is clipping by value (np.clip): clipping by norm keeps the direction and "
          "scales every entry by the same number"),
+        (_clip_sum_of_norms,
+         "you added up the norms of the arrays: the global norm is the length of all the "
+         "entries as one vector, the square root of the sum of every g**2 (add the squares "
+         "of all the arrays, then take one square root)"),
+        (_over_keys(lambda g: g ** 2), _OVER_KEYS),
+        (_over_keys(lambda g: g * g), _OVER_KEYS),
+        (_over_keys(np.square), _OVER_KEYS),
+        (_over_keys(np.linalg.norm), _OVER_KEYS),
     ]
     symptoms = [
         (lambda r, c: r is _CHANGED, "grads was changed in place: leave the caller's arrays as "
@@ -240,7 +338,9 @@ def check_clip_by_global_norm(fn):
     expect = {f"clipped[{k!r}]": "the shape of grads[" + repr(k) + "]" for k in _KEYS}
     expect["norm"] = ""
     cases = _cases(_clip_case, _CLIP_CASES)
-    return _run(name, answer, cases, reference, expect, wrong, symptoms)
+    return _run(name, answer, cases, reference, expect, wrong, symptoms,
+                forbidden=(clip_by_global_norm, global_norm),
+                own="compute the norm and the clipped arrays yourself, with NumPy")
 
 
 # ---------------------------------------------------------------- truncation, by hand
@@ -250,14 +350,17 @@ def _trunc_case(rng, T, B, V, H, rho, k):
     return dict(rnn=rnn, xs=np.eye(V)[ids[:-1]], targets=ids[1:], k=k)
 
 
-def _windows_dW_hh(rnn, xs, targets, starts, length, carry=True):
+def _windows_dW_hh(rnn, xs, targets, starts, length, carry=True, whole=()):
     """Sum of dW_hh over windows xs[s:s+length] for s in ``starts``, each backpropagated on its
-    own, the state carried from the end of the window before (or restarted from zeros)."""
+    own, the state carried from the end of the window before (or restarted from zeros).
+    ``whole`` names what a mistake passes unsliced: "targets" (to the loss) or "xs" (to
+    backward)."""
     total, h = np.zeros_like(rnn.params["W_hh"]), None
     for s in starts:
         ys, hs = rnn.forward(xs[s:s + length], h if carry else None)
-        dys = softmax_cross_entropy(ys, targets[s:s + length])[1]
-        total += rnn.backward(xs[s:s + length], hs, dys)["W_hh"]
+        dys = softmax_cross_entropy(
+            ys, targets if "targets" in whole else targets[s:s + length])[1]
+        total += rnn.backward(xs if "xs" in whole else xs[s:s + length], hs, dys)["W_hh"]
         h = hs[-1]
     return total
 
@@ -271,7 +374,8 @@ def check_truncated_dW_hh(fn):
     computes with windows of k steps, the weights held fixed. Windows xs[0:k], xs[k:2k], ...
     (the last one may be shorter); each starts from the last state of the window before
     (h_0 = zeros for the first) and is backpropagated on its own, with no gradient from the
-    next window; dW_hh is the sum over the windows. xs (T, B, V) one-hot, targets (T, B)."""
+    next window; dW_hh is the sum over the windows. xs (T, B, V) one-hot, targets (T, B).
+    An answer that calls the package's truncated_gradients is refused."""
     T_of = lambda c: len(c["xs"])                                       # noqa: E731
     wrong = [
         (lambda c: _truncated_dW_hh(c["rnn"], c["xs"], c["targets"], T_of(c)),
@@ -300,11 +404,21 @@ def check_truncated_dW_hh(fn):
          / len(range(0, T_of(c), c["k"])),
          "you averaged over the windows: the loss is a sum over all steps, so add the "
          "windows' gradients up"),
+        (lambda c: _windows_dW_hh(c["rnn"], c["xs"], c["targets"], range(0, T_of(c), c["k"]),
+                                  c["k"], whole=("targets",)),
+         "the loss got all the targets: slice them like the inputs, so that window "
+         "xs[s:s + k] is scored against targets[s:s + k]"),
+        (lambda c: _windows_dW_hh(c["rnn"], c["xs"], c["targets"], range(0, T_of(c), c["k"]),
+                                  c["k"], whole=("xs",)),
+         "backward got the whole xs: give it the window's own inputs xs[s:s + k], the ones "
+         "its forward pass read"),
     ]
     # (T, B, V, H, spectral radius, k): k does not divide T in three of them
     cases = _cases(_trunc_case, [(13, 1, 5, 6, 1.2, 4), (12, 2, 4, 5, 1.1, 3),
                                  (17, 2, 5, 6, 1.3, 5), (10, 1, 4, 5, 0.9, 2)])
-    return _run("check_truncated_dW_hh", fn, cases, _truncated_dW_hh, "(H, H)", wrong)
+    return _run("check_truncated_dW_hh", fn, cases, _truncated_dW_hh, "(H, H)", wrong,
+                forbidden=(truncated_gradients,),
+                own="loop over the windows yourself, with rnn.forward and rnn.backward")
 
 
 # ---------------------------------------------------------------- choosing k
@@ -407,7 +521,8 @@ def check_choose_k(fn):
          "bisection assumes the error falls steadily with k, and here it does not: check "
          "every k, from T down, and return the smallest k after which every k is within tol"),
         (lambda c: _choose_k(**c) - 1,
-         "one too small: return the smallest k that is within tol, not the last one that is not"),
+         "one too small: you returned the last k that is still outside tol; the answer is the "
+         "window after it, the smallest k from which every window is within tol"),
     ]
     cases = _cases(_k_case, _K_CASES)
     return _run("check_choose_k", fn, cases, _choose_k, "", wrong)

@@ -3,9 +3,9 @@ import numpy as np
 
 from ...activations import sigmoid
 from ...gated import GRU, gru_step
-from ...experiments.gradients import gradient_decay, real_dominant_matrix, rescaled
+from ...experiments.gradients import decay_rate, gradient_decay, real_dominant_matrix, rescaled
 from ...init import orthogonal, scaled_normal, spectral_radius
-from ...layers import hidden_step
+from ...layers import hidden_forward, hidden_step
 from ._runner import fail as _fail, make_cases as _cases, run_check as _run
 
 __all__ = ["check_decay_rate", "check_vanishing_despite_large_sigma", "check_transient_growth",
@@ -41,7 +41,9 @@ def _log_rho(W_hh):
 def check_decay_rate(fn):
     """Check ``fn(W_hh) -> float``: the rate, per step and in nats, at which log ||dL_T/dh_t||
     changes with T - t in the linear network h_t = W_hh h_{t-1} + W_hx x_t + b_h, for large
-    T - t. (It is log rho(W_hh); ``gradients.decay_rate`` measures it.)"""
+    T - t, from W_hh alone. Some of the matrices have a negative or a complex dominant
+    eigenvalue. An answer that calls the package's spectral_radius (or decay_rate) is
+    refused: the exercise asks for NumPy only."""
     wrong = [
         (lambda c: spectral_radius(c["W_hh"]),
          "you returned rho itself: the gradient is multiplied by rho per step, so its log "
@@ -61,7 +63,9 @@ def check_decay_rate(fn):
                  "you returned a complex number: the rate uses the modulus |lambda|, a real number"),
                 (lambda rate, c: np.isnan(rate),
                  "you returned NaN: the log of a negative eigenvalue? use the modulus |lambda|")]
-    return _run("check_decay_rate", fn, _decay_cases(), _log_rho, "", wrong, symptoms)
+    return _run("check_decay_rate", fn, _decay_cases(), _log_rho, "", wrong, symptoms,
+                forbidden=(spectral_radius, decay_rate),
+                own="write it yourself, with NumPy (np.linalg)")
 
 
 # ---------------------------------------------------------------- sigma_max > 1, still vanishing
@@ -176,10 +180,15 @@ def _gate(x_t, h_prev, W, U, b, activation="sigmoid"):
     return hidden_step(x_t, h_prev, W, U, b, activation)[0]
 
 
+def _column_gate(c):
+    """The math's sigma(W x_t + U h_{t-1} + b) copied as it stands (it runs only when B = D = H)."""
+    return sigmoid(c["W"] @ c["x_t"] + c["U"] @ c["h_prev"] + c["b"])
+
+
 def check_gate(fn):
     """Check ``fn(x_t, h_prev, W, U, b) -> Gamma`` of shape (B, H): the seed page's gate
     Gamma = sigma(W x_t + U h_{t-1} + b) with rows as the batch: x_t (B, D), h_prev (B, H),
-    W (H, D), U (H, H), b (H,)."""
+    W (H, D), U (H, H), b (H,). An answer that calls the package's hidden_step is refused."""
     wrong = [
         (lambda c: _gate(**c, activation="tanh"), "you used tanh: a gate uses the sigmoid, so "
                                                   "every entry is between 0 and 1"),
@@ -191,9 +200,15 @@ def check_gate(fn):
          "looks like W is transposed: W is (H, D), so the term is x_t @ W.T"),
         (lambda c: _gate(**c | {"h_prev": 0 * c["h_prev"]}), "h_prev is ignored: add h_prev @ U.T"),
         (lambda c: 1 - _gate(**c), "you returned 1 - Gamma"),
+        (_column_gate, "you wrote the math's column layout, W @ x_t + U @ h_prev: here x_t "
+                       "(B, D) and h_prev (B, H) hold one example per row, so the math's W v "
+                       "becomes v @ W.T: write x_t @ W.T + h_prev @ U.T"),
     ]
     cases = _cases(_gate_case, [(3, 4, 4), (2, 5, 3), (4, 3, 6), (1, 2, 2), (5, 6, 4)])
-    return _run("check_gate", fn, cases, _gate, "(B, H)", wrong)
+    square = _cases(_gate_case, [(4, 4, 4), (3, 3, 3)])     # B = D = H: the column layout runs
+    return _run("check_gate", fn, cases, _gate, "(B, H)", wrong, probes=square,
+                forbidden=(hidden_step, hidden_forward),
+                own="write the gate yourself, with NumPy")
 
 
 class _Params(dict):
@@ -235,7 +250,8 @@ def check_gru_step(fn):
     """Check ``fn(x_t, h_prev, params) -> h_t`` of shape (B, H): one GRU step,
     Gamma_u = sigma(W_ux x_t + W_uh h_{t-1} + b_u), Gamma_r = sigma(W_rx x_t + W_rh h_{t-1} + b_r),
     h~_t = tanh(W_hx x_t + W_hh (Gamma_r * h_{t-1}) + b_h), h_t = Gamma_u * h~_t + (1 - Gamma_u) * h_{t-1},
-    with rows as the batch; ``params`` maps the names of ``GRU_PARAM_NAMES`` to arrays."""
+    with rows as the batch; ``params`` maps the names of ``GRU_PARAM_NAMES`` to arrays.
+    An answer that calls the package's gru_step (or GRU) is refused."""
     def case(variant):
         return lambda c: _variant(c["x_t"], c["h_prev"], c["params"], **variant)
     wrong = [
@@ -253,4 +269,5 @@ def check_gru_step(fn):
                                              "(W_rx, W_rh, b_r): use W_ux, W_uh, b_u"),
     ]
     cases = _cases(_gru_case, [(3, 4, 5), (2, 5, 3), (4, 3, 3), (1, 2, 6), (5, 6, 4)])
-    return _run("check_gru_step", fn, cases, gru_step, "(B, H)", wrong)
+    return _run("check_gru_step", fn, cases, gru_step, "(B, H)", wrong,
+                forbidden=(gru_step, GRU), own="write the step yourself, with your gate")

@@ -145,7 +145,13 @@ def _check_without_the_package(name, answer, cases, reference, expect, wrong, sy
                                f"{(in_place or {}).get(key, '')}: the caller still needs "
                                "it (an LSTM loop passes it on); compute the result into a new "
                                "array instead")
-    return _run(name, answer, cases, reference, expect, wrong, symptoms)
+    return _run(name, answer, cases, reference, expect, wrong, symptoms,
+                forbidden=_PACKAGE_LSTM, own="write the step yourself, with NumPy only")
+
+
+# the package's LSTM code, however an answer reaches it (a default argument, a closure, ...)
+_PACKAGE_LSTM = (_lstm_module.lstm_step_forward, _lstm_module.lstm_step_backward,
+                 _lstm_module.LSTM)
 
 
 # ---------------------------------------------------------------- the cases

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from ...init import scaled_normal, spectral_radius
-from ...layers import output_step
+from ...layers import hidden_forward, hidden_step, output_step
+from ...rnn import VanillaRNN
 from ._runner import (fail as _fail, make_cases as _cases, run_check as _run,
                       same as _same)
 from .formulation import _step
@@ -31,9 +32,11 @@ def _row_forward(h_prev, x, W_hh, W_xh, W_hy, Bh, By):
 
 def check_row_forward(fn):
     """Check ``fn(h_prev, x, W_hh, W_xh, W_hy, Bh, By) -> (h, y)``, the seed's network with rows as
-    the batch: h = tanh(h_prev @ W_hh + x @ W_xh + Bh), y = h @ W_hy.T + By.
+    the batch: h is the seed's hidden update (tanh, its weights multiplied from the right, plus
+    Bh), and y the seed's output W_hy h + By computed for each row on its own.
     The seed's shapes: W_hh (H, H) and W_xh (D, H), multiplied from the right; W_hy (K, H),
-    which the seed applies from the left (W_hy.dot(h)); Bh (H,), By (K,); h (B, H), y (B, K)."""
+    which the seed applies from the left (W_hy.dot(h)); Bh (H,), By (K,); h (B, H), y (B, K).
+    An answer that calls the package's hidden_step or output_step (or VanillaRNN) is refused."""
     new_h = lambda c: _row_forward(**c)[0]  # noqa: E731
     wrong = [
         (lambda c: (new_h(c), c["W_hy"].dot(new_h(c)) + c["By"]),
@@ -54,7 +57,8 @@ def check_row_forward(fn):
                  "h is not updated: you returned h_prev; return the new h = tanh(...)")]
     cases = _cases(_row_case, [(3, 3, 3, 3), (2, 4, 5, 3), (4, 3, 2, 5), (5, 2, 5, 5), (1, 2, 3, 4)])
     return _run("check_row_forward", fn, cases, _row_forward, {"h": "(B, H)", "y": "(B, K)"},
-                wrong, symptoms)
+                wrong, symptoms, forbidden=(hidden_step, hidden_forward, output_step, VanillaRNN),
+                own="write the seed's two lines yourself, with NumPy")
 
 
 # ---------------------------------------------------------------- fixed points and contraction
