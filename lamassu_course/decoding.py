@@ -184,7 +184,7 @@ def _last_states(hs, lengths):
 
 
 def rnn_decoder_steps(encoder, decoder, src, lengths=None):
-    """(step_fn, state) for Chapter 5's encoder-decoder: two ``VanillaRNN``s, the decoder
+    """(step_fn, state) for Chapter 5's encoder-decoder: two ``VanillaRNN`` networks, the decoder
     started from the encoder's last state, s_0 = h_Tx, reading one-hot tokens.
 
     src (Tx, B, D) the encoder's inputs; ``lengths`` (B,) the real lengths of sources padded

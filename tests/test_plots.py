@@ -128,7 +128,7 @@ MAP_BOXES = ["1  The formulation", "2  The silly network", "3  Backpropagation t
              "5a  one-to-one", "5b  one-to-many", "5c  many-to-one",
              "5d  many-to-many ($T_x = T_y$)", "5e  encoder–decoder ($T_x \\neq T_y$)",
              "6  Beyond the vanilla cell", "6a  the LSTM", "6b  stacked RNNs",
-             "6c  bidirectional RNNs"]
+             "6c  bidirectional RNNs", "7  From encoder–decoder to attention"]
 
 
 @pytest.fixture
@@ -162,7 +162,7 @@ def test_chapter_map_arrows_follow_the_chapters(chapter_map):
     arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
     builds_on = sum(len(chapter[3]) for chapter in CHAPTERS)
     sections = sum(len(chapter[4]) for chapter in CHAPTERS)
-    assert (builds_on, sections) == (6, 8), f"{builds_on} builds-on arrows, {sections} sections"
+    assert (builds_on, sections) == (8, 8), f"{builds_on} builds-on arrows, {sections} sections"
     grey = [a for a in arrows if a.get_edgecolor()[:3] == matplotlib.colors.to_rgb(PALETTE["neutral"])]
     green = [a for a in arrows if a.get_edgecolor()[:3] == matplotlib.colors.to_rgb(PALETTE["output"])]
     # one arrow per builds-on and per section, plus one of each colour in the legend

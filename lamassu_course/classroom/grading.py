@@ -46,13 +46,20 @@ POINTS = {
     "check_row_forward": 2, "check_fixed_point": 3, "check_contraction_rate": 2,
     # Chapter 3
     "check_step_backward": 3, "check_dW_hh_two_steps": 2, "check_clip_by_global_norm": 2,
-    "check_truncated_dW_hh": 2, "check_choose_k": 2,
+    "check_truncated_dW_hh": 2, "check_choose_k": 2, "check_bptt_backward": 3,
+    "check_sample_next": 2,
     # Chapter 4
     "check_decay_rate": 2, "check_vanishing_despite_large_sigma": 1, "check_transient_growth": 2,
     "check_gate": 1, "check_gru_step": 3,
     # Chapter 5
     "check_one_step_mlp": 1, "check_note_frequency": 1, "check_last_step_gradient": 1,
-    "check_token_accuracy": 1, "check_decoder_inputs": 1,
+    "check_token_accuracy": 1, "check_decoder_inputs": 1, "check_training_run": 2,
+    "check_generation_loop": 2, "check_trained_classifier": 3, "check_next_word_loss": 2,
+    "check_greedy_decode": 3,
+    # Chapter 6
+    "check_lstm_step": 2, "check_lstm_step_backward": 3, "check_bidirectional_states": 2,
+    # Chapter 7
+    "check_attention_step": 2, "check_beam_step": 2, "check_free_running": 3,
     # Written answers, graded by hand in nbgrader's formgrader
     "ex-formulation-count-answer": 1, "ex-formulation-tanh-answer": 1,
     "ex-silly-rate-answer": 1,

@@ -34,6 +34,8 @@ CHAPTERS = (
      (("6a", "the LSTM", "carry memory in a cell state"),
       ("6b", "stacked RNNs", "give the character model depth"),
       ("6c", "bidirectional RNNs", "tag with the words ahead"))),
+    ("7", "From encoder–decoder to attention", "beam search, then attend to every input",
+     ("5", "6"), ()),
 )
 _CYCLE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
@@ -144,7 +146,7 @@ def draw_chapter_map(ax=None):
     """The course's map, drawn from ``CHAPTERS``: the chapters top to bottom in reading order,
     under each box what you do there, an arrow from each chapter to those that build on it,
     and a chapter's sections in a column beside it (rising to the chapter's row, or falling
-    from it for the last chapter).
+    from it for the last chapter that has sections).
 
     Draws on a new 8.2 x 9.5 inch figure unless ``ax`` is given, and makes the figure's
     background opaque white (the website has a dark mode). Returns ``ax``.
@@ -169,7 +171,8 @@ def draw_chapter_map(ax=None):
                    (x_chapter - width / 2 - 0.07, y), PALETTE["neutral"], rad=0.3 + 0.1 * jump)
         if not sections:
             continue
-        if index < len(CHAPTERS) - 1:       # rising: the last section level with the chapter
+        if any(later[4] for later in CHAPTERS[index + 1:]):   # rising: the last section
+            # level with the chapter, clear of a later chapter's sections
             ys = [y + 0.9 * k for k in reversed(range(len(sections)))]
         else:                               # falling: the first section level with it
             ys = [y - 0.9 * k for k in range(len(sections))]

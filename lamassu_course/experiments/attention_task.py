@@ -12,7 +12,7 @@ and gradients do not depend on the batch it is in.
 Vocabularies: source digits 0-9 and ``<pad>`` = 10 (D = 11); target digits 0-9, ``<end>`` = 10,
 ``<start>`` = 11 (V = 12; ``<start>`` is only ever an input).
 """
-from typing import NamedTuple
+from collections import namedtuple
 
 import numpy as np
 
@@ -39,15 +39,10 @@ SRC_SIZE, TGT_SIZE = 11, 12
 TASKS = ("copy", "reverse")
 
 
-class Batch(NamedTuple):
-    """A batch of N examples: src (Tx, N, 11) one-hot sources padded at the end; lengths (N,);
-    dec_in (Ty, N) decoder inputs (``<start>`` then the targets shifted); targets (Ty, N);
-    mask (Ty, N) 0/1 of real target steps (Ty = Tx + 1: the digits and ``<end>``)."""
-    src: np.ndarray
-    lengths: np.ndarray
-    dec_in: np.ndarray
-    targets: np.ndarray
-    mask: np.ndarray
+Batch = namedtuple("Batch", "src lengths dec_in targets mask")
+Batch.__doc__ = """A batch of N examples: src (Tx, N, 11) one-hot sources padded at the end; lengths (N,);
+dec_in (Ty, N) decoder inputs (``<start>`` then the targets shifted); targets (Ty, N);
+mask (Ty, N) 0/1 of real target steps (Ty = Tx + 1: the digits and ``<end>``)."""
 
 
 # ---------------------------------------------------------------- data
