@@ -2,10 +2,10 @@
 
 Book (column vectors; j runs over the Tx source positions, the encoder's states h_1..h_Tx)::
 
-    e_{t,j}     = v_a^T tanh(W_a s_{t-1} + U_a h_j)       additive score (Bahdanau et al. 2015)
-    e_{t,j}     = q_t . k_j / sqrt(d)                      dot-product score (Luong et al. 2015)
-    alpha_{t,j} = exp(e_{t,j}) / sum_k exp(e_{t,k})        weights, softmax over j
-    c_t         = sum_j alpha_{t,j} h_j                    context vector
+    e_{t,j}     = v_a^T tanh(W_a s_{t-1} + U_a h_j)   additive (Bahdanau 2015)
+    e_{t,j}     = q_t . k_j / sqrt(d)                  dot product (Luong 2015)
+    alpha_{t,j} = exp(e_{t,j}) / sum_k exp(e_{t,k})    softmax over j
+    c_t         = sum_j alpha_{t,j} h_j                context vector
 
 Padded source positions (mask 0) get the weight exactly 0, so padding changes nothing.
 Code: rows are the batch, weights are (out, in) as in ``layers``; the encoder's states are

@@ -2,9 +2,10 @@
 
 Book (column vectors; x_t the one-hot previous token, h_1..h_Tx the encoder's states)::
 
-    c_t = sum_j alpha_{t,j} h_j,   alpha_t = softmax_j(v_a^T tanh(W_a s_{t-1} + U_a h_j))
+    alpha_t = softmax_j(v_a^T tanh(W_a s_{t-1} + U_a h_j))
+    c_t = sum_j alpha_{t,j} h_j
     s_t = tanh(W_sx x_t + W_sc c_t + W_ss s_{t-1} + b_s)
-    y_t = W_ys s_t + W_yc c_t + b_y                     (logits; p_t = softmax(y_t))
+    y_t = W_ys s_t + W_yc c_t + b_y        (logits; p_t = softmax(y_t))
 
 This is Bahdanau et al.'s (2015) decoder with a vanilla cell in place of their gated one, and
 s_0 given (the encoder's last real state, as the encoder-decoder of Chapter 5 does). The
