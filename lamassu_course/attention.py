@@ -114,6 +114,19 @@ def _attend_backward(dcontext, alpha, values):
     return dalpha, dvalues
 
 
+def _weights_backward(dcontext, dalpha, alpha, values, dtype, value_size="Dv"):
+    """From dcontext (B, Dv) and an optional dalpha (B, Tx) arriving at the weights, through
+    c = sum_j alpha_j v_j and the softmax: (dscores (B, Tx), dvalues (Tx, B, Dv))."""
+    Tx, B, Dv = values.shape
+    check_shape("dcontext", dcontext, (B, Dv), ("B", value_size))
+    dcontext = as_array("dcontext", dcontext, dtype)
+    da, dvalues = _attend_backward(dcontext, alpha, values)
+    if dalpha is not None:
+        check_shape("dalpha", dalpha, (B, Tx), ("B", "Tx"))
+        da = da + as_array("dalpha", dalpha, dtype)
+    return masked_softmax_backward(da, alpha), dvalues
+
+
 def _source_mask(mask, B, Tx):
     return None if mask is None else _check_mask(mask, (B, Tx), ("B", "Tx"))
 
@@ -178,13 +191,8 @@ def additive_attention_backward(dcontext, cache, dalpha=None):
     """
     s_prev, hs_enc, W_a, U_a, v_a, pre, alpha = cache
     Tx, B, H_enc = hs_enc.shape
-    check_shape("dcontext", dcontext, (B, H_enc), ("B", "H_enc"))
-    dcontext = as_array("dcontext", dcontext, W_a.dtype)
-    da_from_c, dhs_enc = _attend_backward(dcontext, alpha, hs_enc)
-    if dalpha is not None:
-        check_shape("dalpha", dalpha, (B, Tx), ("B", "Tx"))
-        da_from_c = da_from_c + as_array("dalpha", dalpha, W_a.dtype)
-    dscores = masked_softmax_backward(da_from_c, alpha)
+    dscores, dhs_enc = _weights_backward(dcontext, dalpha, alpha, hs_enc, W_a.dtype,
+                                         "H_enc")
     dWs, dUh, dv_a = additive_scores_backward(dscores, pre, v_a)
     A = W_a.shape[0]
     dhs_enc += dUh @ U_a
@@ -223,14 +231,8 @@ def dot_product_attention_backward(dcontext, cache, dalpha=None):
     de = softmax backward, dq = factor sum_j de_j k_j, dk_j = factor de_j q.
     Returns (dquery (B, d), dkeys (Tx, B, d), dvalues (Tx, B, Dv))."""
     query, keys, values, alpha, factor = cache
-    Tx, B, Dv = values.shape
-    check_shape("dcontext", dcontext, (B, Dv), ("B", "Dv"))
-    dcontext = as_array("dcontext", dcontext, query.dtype)
-    da, dvalues = _attend_backward(dcontext, alpha, values)
-    if dalpha is not None:
-        check_shape("dalpha", dalpha, (B, Tx), ("B", "Tx"))
-        da = da + as_array("dalpha", dalpha, query.dtype)
-    de = masked_softmax_backward(da, alpha) * factor
+    dscores, dvalues = _weights_backward(dcontext, dalpha, alpha, values, query.dtype)
+    de = dscores * factor
     dquery = np.einsum("bj,jbd->bd", de, keys)
     dkeys = de.T[:, :, None] * query[None]
     return dquery, dkeys, dvalues
