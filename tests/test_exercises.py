@@ -9,7 +9,7 @@ import pytest
 from lamassu_course.classroom import exercises
 from lamassu_course.classroom.exercises import (check_contraction_rate, check_count_parameters,
                                       check_fixed_point, check_output_probabilities,
-                                      check_rnn_forward, check_rnn_step, check_row_forward,
+                                      check_rnn_forward, check_rnn_step, check_seed_forward,
                                       check_tanh_derivative)
 
 tanh = np.tanh
@@ -113,11 +113,35 @@ def rnn_forward_preallocated(xs, h0, W_hx, W_hh, b_h):
     return hs
 
 
-def row_forward(h_prev, x, W_hh, W_xh, W_hy, Bh, By, y_from=None, By_on=True, W_hh_T=False,
-                W_xh_T=False, Bh_on=True, W_hy_T=True):
-    h = tanh(h_prev @ (W_hh.T if W_hh_T else W_hh) + x @ (W_xh.T if W_xh_T else W_xh)
-             + (Bh if Bh_on else 0))
-    return h, (h if y_from is None else y_from) @ (W_hy.T if W_hy_T else W_hy) + (By if By_on else 0)
+def seed_forward(xs, h0, W_hh, W_xh, W_hy, Bh, By, y_from_before=False, By_on=True, W_hh_T=False,
+                 W_xh_T=False, Bh_on=True, W_hy_T=True, carry=True, h0_on=True, seed_bug=False):
+    """A student's loop over the seed's network, fixed; the keywords are the typical mistakes."""
+    h, ys = (h0 if h0_on else np.zeros_like(h0)), []
+    for x in xs:
+        new = tanh((h if carry else h0) @ (W_hh.T if W_hh_T else W_hh)
+                   + x @ (W_xh.T if W_xh_T else W_xh) + (Bh if Bh_on else 0))
+        read = h if y_from_before else new
+        ys.append(W_hy.dot(read) + By if seed_bug else
+                  read @ (W_hy.T if W_hy_T else W_hy) + (By if By_on else 0))
+        h = new
+    return np.array(ys), h
+
+
+def seed_forward_preallocated(xs, h0, W_hh, W_xh, W_hy, Bh, By):
+    """A right answer written another way: ys allocated first, an index over time."""
+    ys = np.empty((len(xs), len(h0), len(By)))
+    h = h0
+    for t in range(len(xs)):
+        h = np.tanh(np.dot(h, W_hh) + np.dot(xs[t], W_xh) + Bh)
+        ys[t] = np.dot(h, W_hy.T) + By
+    return ys, h
+
+
+def rate(h, x, W_hh, W_xh, Bh, dg, a=None, slope=None, J=None):
+    """A student's rho(J) in the seed's layout; a, slope and J replace a part by a mistake."""
+    a = h @ W_hh + x @ W_xh + Bh if a is None else a
+    J = np.diag(dg(a) if slope is None else slope) @ W_hh.T if J is None else J
+    return rho(J)
 
 
 # (check, the right answer, its number of cases)
@@ -127,12 +151,14 @@ RIGHT = [
     (check_count_parameters, lambda D, H, K: H * D + H * H + K * H + H + K, 5),
     (check_output_probabilities, lambda h, W_yh, b_y: softmax_rows(h @ W_yh.T + b_y), 9),
     (check_tanh_derivative, lambda a: 1 - tanh(a) ** 2, 4),
-    (check_row_forward, row_forward, 5),
+    (check_seed_forward, seed_forward, 5),
+    (check_seed_forward, seed_forward_preallocated, 5),
     (check_fixed_point, iterate, 8),
     (check_fixed_point, iterate_while, 8),
     (check_fixed_point, lambda *args: iterate(*args, return_old=True), 8),  # the state before: fine
-    (check_contraction_rate, lambda W_hh, h: rho(np.diag(1 - h ** 2) @ W_hh), 5),
-    (check_contraction_rate, lambda W_hh, h: rho(W_hh @ np.diag(1 - h ** 2)), 5),  # same eigenvalues
+    (check_contraction_rate, rate, 5),
+    (check_contraction_rate, lambda h, x, W_hh, W_xh, Bh, dg: rate(  # J with the seed's W_hh: the
+        h, x, W_hh, W_xh, Bh, dg, J=np.diag(dg(h @ W_hh + x @ W_xh + Bh)) @ W_hh), 5),  # same rho
 ]
 
 # (check, a typical wrong answer, the words its hint must contain)
@@ -174,18 +200,21 @@ WRONG = [
     (check_tanh_derivative, lambda a: 1 - tanh(a), "the square is missing"),
     (check_tanh_derivative, tanh, "you returned tanh(a) itself"),
     (check_tanh_derivative, lambda a: 1 / np.cosh(a), "1/cosh(a) is sech(a), not squared"),
-    (check_row_forward, lambda h_prev, x, W_hh, W_xh, W_hy, Bh, By: (
-        lambda h: (h, W_hy.dot(h) + By))(tanh(h_prev @ W_hh + x @ W_xh + Bh)),
+    (check_seed_forward, lambda *args: seed_forward(*args, seed_bug=True),
      "this is the seed's bug: W_hy.dot(h) mixes the rows of the batch"),
-    (check_row_forward, lambda *args: row_forward(*args, By_on=False), "the output bias By is missing"),
-    (check_row_forward, lambda h_prev, x, W_hh, W_xh, W_hy, Bh, By: (h_prev, h_prev @ W_hy.T + By),
-     "h is not updated: you returned h_prev"),
-    (check_row_forward, lambda *args: row_forward(*args, y_from=args[0]), "y is computed from h_prev"),
-    (check_row_forward, lambda *args: row_forward(*args, W_hh_T=True), "W_hh is transposed"),
-    (check_row_forward, lambda *args: row_forward(*args, W_xh_T=True), "W_xh is transposed"),
-    (check_row_forward, lambda *args: row_forward(*args, Bh_on=False), "the hidden bias Bh is missing"),
-    (check_row_forward, lambda *args: row_forward(*args, W_hy_T=False), "W_hy is (K, H)"),
-    (check_row_forward, lambda *args: row_forward(*args)[::-1], "h and y are swapped"),
+    (check_seed_forward, lambda *args: seed_forward(*args, W_hy_T=False), "W_hy is (K, H)"),
+    (check_seed_forward, lambda *args: seed_forward(*args, By_on=False), "the output bias By is missing"),
+    (check_seed_forward, lambda *args: seed_forward(*args, y_from_before=True),
+     "each y is computed from the state before its step"),
+    (check_seed_forward, lambda *args: seed_forward(*args, W_hh_T=True), "W_hh is transposed"),
+    (check_seed_forward, lambda *args: seed_forward(*args, W_xh_T=True), "W_xh is transposed"),
+    (check_seed_forward, lambda *args: seed_forward(*args, Bh_on=False), "the hidden bias Bh is missing"),
+    (check_seed_forward, lambda *args: seed_forward(*args, carry=False), "the state is not carried"),
+    (check_seed_forward, lambda *args: seed_forward(*args, h0_on=False), "h0 is ignored"),
+    (check_seed_forward, lambda *args: seed_forward(*args)[::-1], "ys and h are swapped"),
+    (check_seed_forward, lambda *args: (seed_forward(*args)[0], args[1]), "h is h0: return the last state"),
+    (check_seed_forward, lambda *args: (seed_forward(*args)[0][-1], seed_forward(*args)[1]),
+     "ys holds only the last step's output"),
     (check_rnn_step, lambda x, h, W_hx, W_hh, b: tanh(x @ W_hx + h @ W_hh + b),
      "both weights are untransposed"),
     (check_count_parameters, lambda D, H, K: H * D + H * H + K * H + K, "the hidden bias b_h"),
@@ -238,15 +267,26 @@ WRONG = [
     (check_fixed_point, lambda W_hh, W_hx, b_h, x, tol, max_steps: iterate(W_hh, W_hx, b_h, x, tol, 500),
      "raised RuntimeError on a network whose state settles in fewer than max_steps steps"),
     (check_fixed_point, never_stops, "still running after 20 * max_steps steps on a network that settles"),
-    (check_contraction_rate, lambda W_hh, h: rho(W_hh), "you returned rho(W_hh)"),
-    (check_contraction_rate, lambda W_hh, h: rho(np.diag(h ** 2) @ W_hh), "you used diag(h_star**2)"),
-    (check_contraction_rate, lambda W_hh, h: rho(np.diag(1 - h) @ W_hh), "you used diag(1 - h_star)"),
-    (check_contraction_rate, lambda W_hh, h: np.linalg.norm(np.diag(1 - h ** 2) @ W_hh, 2),
-     "you returned the largest singular value"),
-    (check_contraction_rate, lambda W_hh, h: np.diag(1 - h ** 2) @ W_hh,
+    (check_contraction_rate, lambda h, x, W_hh, W_xh, Bh, dg: rho(W_hh), "you returned rho(W_hh)"),
+    (check_contraction_rate, lambda h, *args: rate(h, *args, slope=1 - h ** 2),
+     "1 - h_star**2 is the slope of tanh only"),
+    (check_contraction_rate, lambda h, *args: rate(h, *args, a=h), "you applied dg to h_star"),
+    (check_contraction_rate, lambda h, x, W_hh, W_xh, Bh, dg: rate(
+        h, x, W_hh, W_xh, Bh, dg, a=W_hh @ h + W_xh @ x + Bh), "you wrote the math's column layout"),
+    (check_contraction_rate, lambda h, x, W_hh, W_xh, Bh, dg: rate(
+        h, x, W_hh, W_xh, Bh, dg, a=h @ W_hh.T + x @ W_xh + Bh), "W_hh is transposed in a*"),
+    (check_contraction_rate, lambda h, x, W_hh, W_xh, Bh, dg: rate(
+        h, x, W_hh, W_xh, Bh, dg, a=h @ W_hh + x @ W_xh.T + Bh), "W_xh is transposed in a*"),
+    (check_contraction_rate, lambda h, x, W_hh, W_xh, Bh, dg: rate(
+        h, x, W_hh, W_xh, Bh, dg, a=h @ W_hh + x @ W_xh), "the hidden bias Bh is missing"),
+    (check_contraction_rate, lambda h, x, W_hh, W_xh, Bh, dg: rate(
+        h, x, W_hh, W_xh, Bh, dg, a=h @ W_hh + Bh), "the input term is missing"),
+    (check_contraction_rate, lambda h, x, W_hh, W_xh, Bh, dg: np.linalg.norm(
+        np.diag(dg(h @ W_hh + x @ W_xh + Bh)) @ W_hh.T, 2), "you returned the largest singular value"),
+    (check_contraction_rate, lambda h, x, W_hh, W_xh, Bh, dg: np.diag(dg(h @ W_hh + x @ W_xh + Bh)) @ W_hh.T,
      "you returned the Jacobian matrix"),
-    (check_contraction_rate, lambda W_hh, h: np.linalg.eigvals(np.diag(1 - h ** 2) @ W_hh)[0],
-     "you returned a complex eigenvalue"),
+    (check_contraction_rate, lambda h, x, W_hh, W_xh, Bh, dg: np.linalg.eigvals(
+        np.diag(dg(h @ W_hh + x @ W_xh + Bh)) @ W_hh.T)[0], "you returned a complex eigenvalue"),
     (check_tanh_derivative, lambda a: (1 - tanh(a)) ** 2, "(1 - tanh(a))**2 squares the difference"),
 ]
 
@@ -273,12 +313,13 @@ WRONG_SHAPE = [
      "returned shape (3, 1); expected (B, K) = (3, 4)"),
     (check_tanh_derivative, lambda a: np.ravel(1 - tanh(a) ** 2)[:3],
      "returned shape (3,); expected the shape of a = (7,)"),
-    (check_row_forward, lambda *args: row_forward(*args)[0], "returned ndarray; expected a pair (h, y)"),
-    (check_row_forward, lambda *args: (row_forward(*args)[0], row_forward(*args)[1].T[:1]),
-     "y: returned shape (1, 3); expected (B, K) = (3, 3)"),
+    (check_seed_forward, lambda *args: seed_forward(*args)[0], "returned ndarray; expected a pair (ys, h)"),
+    (check_seed_forward, lambda *args: (seed_forward(*args)[0], seed_forward(*args)[1].T[:1]),
+     "h: returned shape (1, 3); expected (B, H) = (3, 3)"),
     (check_fixed_point, lambda *args: iterate(*args)[:, None],
      "returned shape (4, 1); expected (H,) = (4,)"),
-    (check_contraction_rate, lambda W_hh, h: [1.0, 2.0], "returned an array of shape (2,); expected a single number"),
+    (check_contraction_rate, lambda *args: [1.0, 2.0],
+     "returned an array of shape (2,); expected a single number"),
 ]
 
 ALL_CHECKS = sorted({check for check, *_ in RIGHT}, key=lambda check: check.__name__)

@@ -38,11 +38,35 @@ def attend(query, keys, values, mask, scale=True, axis=1, use_mask=True, mask_af
 
 
 def attend_mask_by_multiplying(query, keys, values, mask):
-    """Right: exp of all scores minus the row max, times the mask, renormalised."""
+    """Exp of all scores minus the row max, times the mask, renormalised: right until a
+    padded position holds the row's largest score, by more than exp's range (0/0)."""
     scores = np.einsum("bd,tbd->bt", query, keys) / np.sqrt(query.shape[1])
     e = np.exp(scores - scores.max(axis=1, keepdims=True)) * mask
     weights = e / e.sum(axis=1, keepdims=True)
     return (weights[:, :, None] * values.transpose(1, 0, 2)).sum(axis=1), weights
+
+
+def attend_clipped(low, high, mask_first=True):
+    """The scores clipped into [low, high] in place of subtracting the max."""
+    def answer(query, keys, values, mask):
+        scores = np.einsum("bd,tbd->bt", query, keys) / np.sqrt(query.shape[1])
+        if mask_first:
+            scores = np.where(mask == 1, scores, -np.inf)
+        e = np.exp(np.clip(scores, low, high))
+        e = e if mask_first else e * mask
+        weights = e / e.sum(axis=1, keepdims=True)
+        return np.einsum("bt,tbv->bv", weights, values), weights
+    return answer
+
+
+def attend_minimum(high):
+    """np.minimum(scores, high) in place of subtracting the max."""
+    def answer(query, keys, values, mask):
+        scores = np.einsum("bd,tbd->bt", query, keys) / np.sqrt(query.shape[1])
+        e = np.exp(np.minimum(np.where(mask == 1, scores, -np.inf), high))
+        weights = e / e.sum(axis=1, keepdims=True)
+        return np.einsum("bt,tbv->bv", weights, values), weights
+    return answer
 
 
 def attend_time_major(query, keys, values, mask):
@@ -124,6 +148,40 @@ def beam_step_per_beam_k(scores, log_probs, beam_width):
     return beam, token, scores[beam] + log_probs[beam, token]
 
 
+def beam_step_best_old_beams(scores, log_probs, beam_width):
+    """The k best old beams, each extended by its best token."""
+    top = np.argsort(-scores)[:beam_width]
+    token = log_probs[top].argmax(axis=1)
+    total = scores[top] + log_probs[top, token]
+    order = np.argsort(-total)
+    return top[order], token[order], total[order]
+
+
+def beam_step_extend_best_old_beams(scores, log_probs, beam_width):
+    """The k best old beams, then the k best of their extensions."""
+    top = np.argsort(-scores)[:beam_width]
+    flat = (scores[top][:, None] + log_probs[top]).ravel()
+    best = np.argsort(-flat)[:beam_width]
+    V = log_probs.shape[1]
+    return top[best // V], best % V, flat[best]
+
+
+def beam_step_argpartition(scores, log_probs, beam_width):
+    """The k best by np.argpartition, not sorted after."""
+    flat = (scores[:, None] + log_probs).ravel()
+    best = np.argpartition(-flat, beam_width - 1)[:beam_width]
+    V = log_probs.shape[1]
+    return best // V, best % V, flat[best]
+
+
+def beam_step_threshold(scores, log_probs, beam_width):
+    """The k best as those at or above the kth best total: in index order."""
+    flat = (scores[:, None] + log_probs).ravel()
+    best = np.flatnonzero(flat >= np.sort(flat)[-beam_width])
+    V = log_probs.shape[1]
+    return best // V, best % V, flat[best]
+
+
 def beam_step_heap(scores, log_probs, beam_width):
     """Right, another way: every beam's top k, then the best k of those."""
     candidates = [(s + lp, b, t) for b, s in enumerate(scores)
@@ -169,6 +227,33 @@ def greedy(step_fn, state, start, end, max_len, feed="own", carry=True, stop=Tru
             break
     out = np.array(out)
     return (out, np.zeros(out.shape[1])) if with_scores else out
+
+
+def greedy_one_step_late(step_fn, state, start, end, max_len):
+    """Marks a sequence done when it reads end, after this step's token is written."""
+    token = np.full(rows(state), start)
+    done = np.zeros(len(token), dtype=bool)
+    out = []
+    for _ in range(max_len):
+        log_probs, state = step_fn(token, state)
+        best = np.where(done, end, log_probs.argmax(axis=1))
+        done |= token == end
+        out.append(best)
+        token = best
+    return np.array(out)
+
+
+def greedy_done_from_the_token_read(step_fn, state, start, end, max_len):
+    """Right, another way: a sequence that reads end is done before its step is written."""
+    token = np.full(rows(state), start)
+    done = np.zeros(len(token), dtype=bool)
+    out = []
+    for _ in range(max_len):
+        log_probs, state = step_fn(token, state)
+        done |= token == end
+        token = np.where(done, end, log_probs.argmax(axis=1))
+        out.append(token)
+    return np.array(out)
 
 
 def greedy_for_loop(step_fn, state, start, end, max_len):
@@ -244,13 +329,13 @@ RIGHT = [
     (check_attention_step, attend, 5),
     (check_attention_step, lambda *a: attend(*a, masking="big"), 5),
     (check_attention_step, lambda *a: list(attend(*a)), 5),
-    (check_attention_step, attend_mask_by_multiplying, 5),
     (check_attention_step, attend_time_major, 5),
     (check_attention_step, attend_with_plain_softmax, 5),
     (check_beam_step, beam_step, 5),
     (check_beam_step, beam_step_heap, 5),
     (check_free_running, greedy, 5),
     (check_free_running, greedy_for_loop, 5),
+    (check_free_running, greedy_done_from_the_token_read, 5),
     (check_free_running, lambda *a: greedy(*a).tolist(), 5),
 ]
 
@@ -271,6 +356,13 @@ WRONG = [
     (check_attention_step, lambda *a: attend(*a, subtract_max=False, masking="big"),
      "NaN or inf on large scores"),
     (check_attention_step, lambda *a: attend(*a, subtract_max=False), "NaN or inf on large"),
+    (check_attention_step, attend_clipped(-50, 50), "the scores are clipped"),
+    (check_attention_step, attend_clipped(-50, 50, mask_first=False), "the scores are clipped"),
+    (check_attention_step, attend_clipped(-700, 700), "the scores are clipped"),
+    (check_attention_step, attend_minimum(30), "the scores are clipped"),
+    (check_attention_step, attend_minimum(700), "the scores are clipped"),
+    (check_attention_step, attend_mask_by_multiplying,
+     "NaN where a padded position holds a row's largest score"),
     (check_attention_step, lambda q, k, v, m: attend(q, v, k, m), "keys and values are swapped"),
     (check_attention_step, lambda q, k, v, m: attend(q, k, k, m), "the context averages the keys"),
     (check_attention_step, lambda *a: attend(*a, normalise=False),
@@ -306,6 +398,12 @@ WRONG = [
     (check_beam_step, lambda s, lp, k: unravel_swapped(s, lp, k), "unravelled the wrong way"),
     (check_beam_step, beam_step_per_beam, "each beam keeps its own best token"),
     (check_beam_step, beam_step_per_beam_k, "each beam keeps its own best token"),
+    (check_beam_step, beam_step_best_old_beams, "each beam keeps its own best token"),
+    (check_beam_step, beam_step_extend_best_old_beams,
+     "only the k best old beams are extended"),
+    (check_beam_step, beam_step_threshold, "not sorted best first"),
+    (check_beam_step, lambda *a: tuple(x[[1, 0, *range(2, len(x))]] for x in beam_step(*a)),
+     "not sorted best first"),
     (check_beam_step, lambda *a: beam_step(*a)[:2], "expected a pair (beam, token, score)"),
     (check_beam_step, lambda *a: tuple(x[:-1] for x in beam_step(*a)), "beam: returned shape"),
     (check_beam_step, beam_step_with_the_package, "calls lamassu_course's beam_search"),
@@ -314,6 +412,7 @@ WRONG = [
      "the decoder reads the start token at every step"),
     (check_free_running, lambda *a: greedy(*a, carry=False), "the state is not carried"),
     (check_free_running, lambda *a: greedy(*a, stop=False), "a sequence goes on after end"),
+    (check_free_running, greedy_one_step_late, "a sequence stops one step late"),
     (check_free_running, lambda *a: greedy(*a, start_row=True), "the first row is the start"),
     (check_free_running, lambda s, st, a, e, n: greedy(s, st, a, e, n + 1, start_row=True),
      "the first row is the start"),
@@ -385,16 +484,31 @@ def test_the_attention_reference_is_the_packages(number):
 
 def test_the_attention_cases_have_padding_and_large_scores():
     cases = checks_module._attention_cases()
-    assert all(np.any(c["mask"] == 0) for c in cases[:3])
+    assert all(np.any(c["mask"] == 0) for c in cases[:3] + cases[-1:])
     assert checks_module._large(cases[-1]) and not any(map(checks_module._large, cases[:-1]))
     with np.errstate(over="ignore", invalid="ignore"):
         assert not np.all(np.isfinite(attend(*cases[-1].values(), subtract_max=False)[1]))
 
 
+def test_the_large_case_has_the_scores_it_was_made_for():
+    """Its scaled scores are LARGE_SCORES; some row's two best real scores are within 2 of
+    each other (clipping them changes the weights), and in some row a padded score beats
+    every real one by more than exp's range (a max taken with the padding gives 0/0)."""
+    case = checks_module._attention_cases()[-1]
+    scores = checks_module._scores(case)
+    np.testing.assert_allclose(scores, checks_module.LARGE_SCORES, rtol=0, atol=1e-9)
+    real = case["mask"] == 1
+    top_two = np.sort(np.where(real, scores, -np.inf), axis=1)[:, -2:]
+    assert np.any((top_two[:, 1] - top_two[:, 0] < 2) & (top_two[:, 0] > 700))
+    assert np.any(np.where(real, -np.inf, scores).max(axis=1)
+                  > np.where(real, scores, -np.inf).max(axis=1) + 750)
+    assert np.all(np.isfinite(checks_module._attention(**case)[1]))
+
+
 def test_the_beam_reference_matches_beam_search():
     """From one beam, the reference's k best extensions are beam_search's k hypotheses of
     one token (max_len=1, an end token that is never chosen), shifted by the beam's score."""
-    cases = checks_module._cases(checks_module._beam_case, checks_module.BEAM_SIZES)
+    cases = checks_module._beam_cases()
     case = next(c for c in cases if len(c["scores"]) == 1)
     lp, k = case["log_probs"], case["beam_width"]
     beam, token, score = checks_module._beam_step(**case)
@@ -411,11 +525,35 @@ def test_the_beam_reference_matches_beam_search():
 def test_the_beam_cases_separate_the_mistakes():
     """Some case keeps two tokens of one beam, and the summed ranking is not the last
     token's anywhere it matters."""
-    cases = checks_module._cases(checks_module._beam_case, checks_module.BEAM_SIZES)
+    cases = checks_module._beam_cases()
     assert any(len(set(checks_module._beam_step(**c)[0])) < c["beam_width"] for c in cases)
     assert any(not np.array_equal(checks_module._beam_step(**c)[1],
                                   checks_module._beam_step(**c, mistake="last_only")[1])
                for c in cases)
+
+
+@pytest.mark.parametrize("number", range(len(checks_module.BEAM_SIZES),
+                                          len(checks_module._beam_cases())))
+def test_a_one_beam_case_takes_its_k_best_from_a_beam_behind(number):
+    """n > k, and the k best extensions all continue one beam that is not among the k best
+    old ones (so extending only those, or each beam's best token, is wrong)."""
+    case = checks_module._beam_cases()[number]
+    k, scores = case["beam_width"], case["scores"]
+    beam = checks_module._beam_step(**case)[0]
+    assert len(scores) > k and len(set(beam.tolist())) == 1
+    assert beam[0] not in np.argsort(-scores)[:k]
+
+
+def test_argpartition_is_judged_by_the_order_it_gives(checks):
+    """np.argpartition does not promise an order: on this machine's NumPy it may well give
+    the k best sorted, on another not. The check judges what it returns."""
+    cases = checks_module._beam_cases()
+    unsorted = any(not np.array_equal(beam_step_argpartition(*c.values())[2],
+                                      checks_module._beam_step(**c)[2]) for c in cases)
+    if unsorted:
+        checks.rejects(check_beam_step, beam_step_argpartition, "not sorted best first")
+    else:
+        checks.passes(check_beam_step, beam_step_argpartition, len(cases))
 
 
 @pytest.mark.parametrize("number", range(5))
@@ -426,11 +564,14 @@ def test_the_free_running_reference_is_the_packages_and_shows_the_mistakes(numbe
 
 
 def test_the_free_running_cases_end_some_sequences_early():
-    """An end is written before max_len somewhere, and some sequence would go on after it."""
+    """Every case writes its end token before max_len somewhere; some sequence would go on
+    after it, and stopping a step late shows in some case."""
     cases = checks_module._free_running_cases()
-    assert any(np.any(decoding.greedy_decode(**c)[0][:-1] == c["end"]) for c in cases)
+    assert all(np.any(decoding.greedy_decode(**c)[0][:-1] == c["end"]) for c in cases)
     assert any(checks_module._after_end_not_end(checks_module._decode(**c, mistake="no_stop"), c)
                for c in cases)
+    assert any(not np.array_equal(checks_module._decode(**c, mistake="one_late"),
+                                  checks_module._decode(**c)) for c in cases)
 
 
 def test_messages_do_not_show_memory_addresses(capsys):

@@ -123,9 +123,9 @@ WRONG = [
     (check_lstm_step_backward, step_backward_in_place, "changes its input dc_next in place"),
     (check_lstm_step_backward, lambda *a: step_backward(*a, through_h=False),
      "the cell's gradient misses the part through h_t"),
-    (check_lstm_step, calls_the_package, "calls the package's lstm_step_forward"),
-    (check_lstm_step, calls_the_package_by_module, "calls the package's lstm_step_forward"),
-    (check_lstm_step, calls_the_class, "calls the package's LSTM.forward"),
+    (check_lstm_step, calls_the_package, "calls lamassu_course's lstm_step_forward"),
+    (check_lstm_step, calls_the_package_by_module, "calls lamassu_course's lstm_step_forward"),
+    (check_lstm_step, calls_the_class, "calls lamassu_course's LSTM.forward"),
     (check_lstm_step, lambda x, h, c, p: step(x, h, c, p)[0], "expected a pair"),
     (check_lstm_step_backward, lambda *a: step_backward(*a, carried=False),
      "dc misses the carried gradient"),
@@ -146,7 +146,7 @@ WRONG = [
     (check_lstm_step_backward, lambda *a: step_backward(*a, W_h_T=True),
      "dh_prev uses the recurrent weights the wrong way round"),
     (check_lstm_step_backward, calls_the_package_backward,
-     "calls the package's lstm_step_forward"),
+     "calls lamassu_course's lstm_step_forward"),
 ]
 
 FUNCTION_CHECKS = [check_lstm_step, check_lstm_step_backward]
@@ -182,7 +182,7 @@ def test_an_error_is_reported_in_the_readers_terms(check, checks):
 def test_the_tripwires_are_removed_after_the_check(checks):
     before = (lamassu_course.lstm_step_forward, lamassu_course.lstm.lstm_step_forward,
               LSTM.forward, LSTM.backward)
-    checks.rejects(check_lstm_step, calls_the_package, "calls the package's")
+    checks.rejects(check_lstm_step, calls_the_package, "calls lamassu_course's")
     checks.passes(check_lstm_step, step, 5)
     after = (lamassu_course.lstm_step_forward, lamassu_course.lstm.lstm_step_forward,
              LSTM.forward, LSTM.backward)

@@ -55,6 +55,14 @@ def _clip_by_hand_with_global_norm(grads, max_norm):
     return {k: g * min(1.0, max_norm / norm) for k, g in grads.items()}, norm
 
 
+def _seed_states_then_output_forward(xs, h0, W_hh, W_xh, W_hy, Bh, By):
+    """The states by hand, the outputs by the package's output_forward."""
+    hs = [h0]
+    for x in xs:
+        hs.append(np.tanh(hs[-1] @ W_hh + x @ W_xh + Bh))
+    return lc.output_forward(np.stack(hs[1:]), W_hy, By), hs[-1]
+
+
 def _step_with_a_default(x, h, W_hx, W_hh, b, step=layers.hidden_step):
     """The reference kept in a default argument: no import at the call to catch."""
     return step(x, h, W_hx, W_hh, b)[0]
@@ -88,9 +96,10 @@ WRAPPERS = [
      'ACTIVATIONS["tanh"].derivative'),
     (exercises.check_tanh_derivative, lambda a: ACTIVATIONS["tanh"].backward(np.tanh(a), 1.0),
      'ACTIVATIONS["tanh"].backward'),
-    (exercises.check_row_forward, lambda h_prev, x, W_hh, W_xh, W_hy, Bh, By: (
-        lambda h: (h, h @ W_hy.T + By))(lc.hidden_step(x, h_prev, W_xh.T, W_hh.T, Bh)[0]),
-     "hidden_step"),
+    (exercises.check_seed_forward, lambda xs, h0, W_hh, W_xh, W_hy, Bh, By: (
+        lambda hs: (hs[1:] @ W_hy.T + By, hs[-1]))(lc.hidden_forward(xs, h0, W_xh.T, W_hh.T, Bh)),
+     "hidden_forward"),
+    (exercises.check_seed_forward, _seed_states_then_output_forward, "output_forward"),
     (exercises.check_step_backward, _one_step_backward, "hidden_step_backward"),
     (exercises.check_step_backward, _backward_over_one_step, "hidden_backward"),
     (exercises.check_dW_hh_two_steps, _two_steps_backward, "hidden_backward"),

@@ -6,7 +6,7 @@ Answers are written the way a student would write them: plain NumPy, or the pack
 import numpy as np
 import pytest
 
-from lamassu_course import Adagrad, VanillaRNN, one_hot, train
+from lamassu_course import Adagrad, VanillaRNN, decoding, one_hot, train
 from lamassu_course.classroom import exercises
 from lamassu_course.classroom.exercises import (check_greedy_decode, check_next_word_loss,
                                                 check_trained_classifier)
@@ -49,7 +49,7 @@ TRAINING_MISTAKES = [
     (lambda *a: fit(*a, returns="pair"), "return the network alone"),
     (lambda *a: fit(*a, returns="none"), "returned None"),
     (lambda xs, y, n, seed, steps: train_many_to_one(xs, y, 32, seed, lengths=n, steps=steps)[0],
-     "calls the package's train_many_to_one"),
+     "calls lamassu_course's train_many_to_one"),
 ]
 
 
@@ -145,7 +145,10 @@ DECODER_MISTAKES = [
     (lambda *a: decode(*a, stop=False), "goes on after `end`"),
     (lambda *a: decode(*a, with_start=True), "the first row is the start token"),
     (lambda *a: decode(*a, stop_when_done=True), "fewer than max_len rows"),
-    (lambda *a: greedy_decode(*a), "calls the package's greedy_decode"),
+    (lambda *a: greedy_decode(*a), "calls lamassu_course's greedy_decode"),
+    (lambda enc, dec, src, start, end, n: decoding.greedy_decode(
+        *decoding.rnn_decoder_steps(enc, dec, src), start, end, n)[0],
+     "calls lamassu_course's greedy_decode"),
 ]
 
 

@@ -19,8 +19,8 @@ import pytest
 
 from lamassu_course.classroom import exercises
 from lamassu_course.classroom.cli import main
-from lamassu_course.classroom.grading import (DEFAULT_POINTS, NBGRADER_CONFIG, POINTS, _solution_source,
-                                              nbgrader_notebook, points_for)
+from lamassu_course.classroom.grading import (DEFAULT_POINTS, NBGRADER_CONFIG, POINTS, WRITTEN_QUESTIONS,
+                                              _solution_source, nbgrader_notebook, points_for)
 from lamassu_course.classroom.student import (ANSWER_TAG, WRITTEN_ANSWER, chapter_context, is_check_cell,
                                               solution_parts, split_solutions, stub_solution)
 
@@ -86,16 +86,21 @@ def test_solution_regions_release_the_same_stub_as_the_student_copies(source):
             assert line not in released
 
 
-def _written_labels(path):
-    """The labels of the exercises whose solution has prose (a written answer)."""
+def _labels_with_prose(path):
+    """The labels of the exercises whose solution has prose (a model answer, or an explanation)."""
     pieces = split_solutions(nbformat.read(path, as_version=4))
     return [pieces[index][1] for index, (_, prose, _) in solution_parts(pieces).items() if prose]
+
+
+def _written_labels(path):
+    """The labels of the exercises that ask a written question, in the chapter's order."""
+    return [label for label in _labels_with_prose(path) if label in WRITTEN_QUESTIONS]
 
 
 def test_points_name_real_checks_and_written_answers_and_default():
     checks = {name for name in POINTS if name.startswith("check_")}
     assert checks <= set(exercises.__all__)
-    written = {f"{label}-answer" for path in NOTEBOOKS.glob("*.ipynb") for label in _written_labels(path)}
+    written = {f"{label}-answer" for path in NOTEBOOKS.glob("*.ipynb") for label in _labels_with_prose(path)}
     assert set(POINTS) - checks <= written, "a written answer's key is <exercise label>-answer"
     assert points_for("check_rnn_step") == POINTS["check_rnn_step"]
     assert points_for("ex-formulation-tanh-answer") == POINTS["ex-formulation-tanh-answer"]
@@ -153,12 +158,18 @@ def test_a_written_answer_is_one_cell_graded_by_hand():
     nb.cells[2].outputs = [nbformat.v4.new_output(         # a number glued in the solution cell
         "display_data", data={"application/papermill.record/text/plain": "7"},
         metadata={"scrapbook": {"name": "n"}})]
-    cells = nbgrader_notebook(nb, Context()).cells
+    cells = nbgrader_notebook(nb, Context(), written={"ex-why"}).cells
     graded = [c for c in cells if c.cell_type == "markdown" and c.metadata.nbgrader["grade"]]
     assert [c.source for c in graded] == ["Because of 7.\n\nAnd because."]
     assert graded[0].metadata.nbgrader == {"grade": True, "grade_id": "ex-why-answer", "locked": False,
                                            "points": points_for("ex-why-answer"), "schema_version": 3,
                                            "solution": True}
+    assert [c.source for c in cells if c.cell_type == "markdown"][-1] == "After."
+    # Where the exercise asks no written question, the prose explains the code: it is left
+    # out, as in the student copies, and nothing is graded by hand.
+    cells = nbgrader_notebook(nb, Context(), written=set()).cells
+    assert not [c for c in cells if c.cell_type == "markdown" and c.metadata.nbgrader["grade"]]
+    assert not [c for c in cells if "because" in c.source.lower()]
     assert [c.source for c in cells if c.cell_type == "markdown"][-1] == "After."
 
 

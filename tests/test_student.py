@@ -138,7 +138,7 @@ def test_solution_directive_and_gated_prose_are_hidden():
         new_markdown_cell("Because the rows are the batch."),     # solution prose inside the gate
         new_markdown_cell(":::{solution-end}\n:::\n\nThe next section."),
     ])
-    student = make_student_notebook(nb).cells
+    student = make_student_notebook(nb, written={"ex-2", "ex-3"}).cells
     # Prose-only solutions are written questions: each gets one answer cell, and no label says
     # that a check tells the student anything.
     assert [cell.source for cell in student] == ["Before.", WRITTEN_ANSWER, "After.", WRITTEN_ANSWER,
@@ -146,6 +146,14 @@ def test_solution_directive_and_gated_prose_are_hidden():
     assert [cell.metadata.get("tags", []) for cell in student] == [[], [ANSWER_TAG], [], [ANSWER_TAG], []]
     assert len({cell.id for cell in student}) == 5
     assert len(nb.cells) == 4                                    # the original is not changed
+
+
+def test_a_prose_only_solution_must_be_a_written_question():
+    nb = new_notebook(cells=[new_markdown_cell(":::{solution-start} ex-3\n:::"),
+                             new_markdown_cell("Because.\n\n:::{solution-end}\n:::")])
+    with pytest.raises(ValueError, match='the solution of ex-3 is prose only, an answer in words, '
+                                         'but it is not a written question: give "ex-3-answer"'):
+        make_student_notebook(nb, written={"ex-2"})
 
 
 def _exercise(label, code=True, prose=None, check=True):
@@ -163,8 +171,9 @@ def _exercise(label, code=True, prose=None, check=True):
 def test_a_written_question_gets_an_answer_cell_and_a_coded_one_the_check_label():
     nb = new_notebook(cells=[*_exercise("ex-code"), *_exercise("ex-both", prose="Because h is stored."),
                              *_exercise("ex-unchecked", check=False), new_code_cell("print(1)"),
-                             *_exercise("ex-words", code=False, prose="Twenty steps.", check=False)])
-    student = make_student_notebook(nb).cells
+                             *_exercise("ex-words", code=False, prose="Twenty steps.", check=False),
+                             *_exercise("ex-explained", prose="The loop carries h.")])
+    student = make_student_notebook(nb, written={"ex-both", "ex-words", "ex-elsewhere"}).cells
     kinds = [("answer" if ANSWER_TAG in c.metadata.get("tags", []) else "stub"
               if "solution" in c.metadata.get("tags", []) else "check" if c.source == CHECK
               else c.source if c.cell_type == "markdown" and "Exercise" not in c.source
@@ -173,9 +182,11 @@ def test_a_written_question_gets_an_answer_cell_and_a_coded_one_the_check_label(
         "exercise", YOUR_ANSWER, "stub", "check",                      # code, then its check
         "exercise", YOUR_CODE, "stub", "answer", "check",              # code and a written answer
         "exercise", "**Your answer**:", "stub", "code",                # code that no check reads
-        "exercise", "answer"]                                          # a written answer only
+        "exercise", "answer",                                          # a written answer only
+        "exercise", YOUR_ANSWER, "stub", "check"]                      # prose that explains code
     text = nbformat.writes(new_notebook(cells=student))
     assert "Because h is stored" not in text and "Twenty steps" not in text
+    assert "The loop carries h" not in text
     # "the check below" is said only where a check follows the stub
     for index, cell in enumerate(student):
         if "the check below" in cell.source:
@@ -233,11 +244,11 @@ def test_course_notebooks_lose_their_solutions_and_keep_their_checks(path):
         elif "solution" in cell.metadata.get("tags", []):
             assert _is_stub(cell.source), cell.source
             assert cell.outputs == []
-    # Each solution with prose (a written question) has one answer cell; "the check below" is
-    # said only before a stub that a check follows.
-    from lamassu_course.classroom.student import solution_parts, split_solutions
+    # Each written question has one answer cell (``test_written_questions_...`` says which);
+    # "the check below" is said only before a stub that a check follows.
+    from lamassu_course.classroom.student import split_solutions, written_answers
 
-    written = sum(has_prose for _, has_prose, _ in solution_parts(split_solutions(original)).values())
+    written = len(written_answers(split_solutions(original)))
     assert sum(ANSWER_TAG in c.metadata.get("tags", []) for c in student.cells) == written
     for index, cell in enumerate(student.cells):
         if "the check below" in cell.source:
@@ -248,6 +259,61 @@ def test_course_notebooks_lose_their_solutions_and_keep_their_checks(path):
         if "solution" in cell.get("metadata", {}).get("tags", []):
             after = [c for c in student.cells[index + 1:] if c.cell_type == "code"][:1]
             assert all(c.outputs == [] for c in after)
+
+
+# -- written questions: one list, grading.POINTS ------------------------------------------------
+
+def _answer_cells_by_exercise(cells, context):
+    """The label of the exercise each answer cell of a copy belongs to (from its heading)."""
+    from lamassu_course.classroom.student import ANSWER_TAG
+
+    number_to_label = {number: label for label, number in context.labels.items()
+                       if number.startswith("Exercise ")}
+    found, current = [], None
+    for cell in cells:
+        heading = re.search(r"^#+ (Exercise \d+\.\d+):", cell.source, re.M)
+        if cell.cell_type == "markdown" and heading:
+            current = number_to_label[heading.group(1)]
+        if ANSWER_TAG in cell.get("metadata", {}).get("tags", []):
+            found.append(current)
+    return found
+
+
+def test_every_written_question_is_an_exercise_with_a_model_answer():
+    from lamassu_course.classroom.grading import POINTS, WRITTEN_QUESTIONS
+    from lamassu_course.classroom.student import _exercise_labels, solution_parts, split_solutions
+
+    assert WRITTEN_QUESTIONS == {name.removesuffix("-answer") for name in POINTS
+                                 if name.endswith("-answer")}
+    assert {"ex-formulation-count", "ex-formulation-tanh", "ex-silly-rate", "ex-bptt-step",
+            "ex-bptt-clip"} <= WRITTEN_QUESTIONS
+    with_prose = set()
+    for path in NOTEBOOKS.glob("*.ipynb"):
+        pieces = split_solutions(nbformat.read(path, as_version=4))
+        labels = set(_exercise_labels(path))
+        for index, (_, prose, _) in solution_parts(pieces).items():
+            assert pieces[index][1] in labels, f"{path.name}: a solution of no exercise"
+            with_prose |= {pieces[index][1]} if prose else set()
+    missing = sorted(WRITTEN_QUESTIONS - with_prose)
+    assert not missing, f"written questions with no exercise, or no model answer: {missing}"
+
+
+@pytest.mark.parametrize("path", [p for p in sorted(NOTEBOOKS.glob("*.ipynb")) if _has_solution(p)],
+                         ids=lambda p: p.name)
+def test_the_student_copy_and_assign_give_answer_cells_to_the_written_questions_only(path):
+    """A solution's prose is an answer cell where the exercise asks a written question (it is
+    in grading.POINTS), and nowhere else: there it explains the code."""
+    from lamassu_course.classroom.grading import WRITTEN_QUESTIONS, nbgrader_notebook
+    from lamassu_course.classroom.student import _exercise_labels, chapter_context
+
+    original = nbformat.read(path, as_version=4)
+    context = chapter_context(path, original)
+    expected = [label for label in _exercise_labels(path) if label in WRITTEN_QUESTIONS]
+    student, _ = build(path)
+    assert _answer_cells_by_exercise(student.cells, context) == expected
+    graded = [cell.metadata.nbgrader["grade_id"] for cell in nbgrader_notebook(original, context).cells
+              if cell.cell_type == "markdown" and cell.metadata.nbgrader["grade"]]
+    assert graded == [f"{label}-answer" for label in expected]
 
 
 # -- the committed student copies (exercises/) ---------------------------------------------------

@@ -12,15 +12,18 @@ work unchanged (``generate_assignment``, ``autograde``, ``generate_feedback``, `
 * each check call becomes an autograded test cell, ``assert check_x(my_x), ...``, worth
   ``points_for("check_x")``: the check prints its pass or its hint, and the assert makes the
   cell fail on False, so nbgrader gives 0 and the feedback shows the hint above the error;
-* a solution's prose (the answer to a written question) becomes one markdown answer cell
-  graded by hand (an nbgrader "manually graded answer": ``solution`` and ``grade``), worth
+* where the exercise asks a written question (its "<exercise label>-answer" is in ``POINTS``),
+  the solution's prose, its model answer, becomes one markdown answer cell graded by hand (an
+  nbgrader "manually graded answer": ``solution`` and ``grade``), worth
   ``points_for("<exercise label>-answer")``; it holds the model answer for the grader, and
-  ``generate_assignment`` replaces it with the student copies' ``WRITTEN_ANSWER`` line;
+  ``generate_assignment`` replaces it with the student copies' ``WRITTEN_ANSWER`` line. The
+  prose of any other solution explains its code, and is left out, as in the student copies;
 * every other cell is read-only (nbgrader ``locked``), with its outputs cleared; the prose is
   plain Markdown, as in the student copies.
 
-The points of every exercise are set here, in ``POINTS`` (anything not listed is worth
-``DEFAULT_POINTS``), and nowhere else.
+The points of every exercise are set here, in ``POINTS`` (a check not listed is worth
+``DEFAULT_POINTS``), and nowhere else. ``POINTS`` is also the one list of the written
+questions (``WRITTEN_QUESTIONS``): an exercise asks one exactly when its "<label>-answer" is there.
 """
 import ast
 import copy
@@ -31,19 +34,21 @@ import nbformat
 
 from .plain_markdown import glued_values, to_plain_markdown
 from .student import (ANSWER_TAG, WRITTEN_ANSWER, _book_root, _sources, chapter_context,
-                      split_solutions)
+                      split_solutions, written_answers)
 
-__all__ = ["POINTS", "DEFAULT_POINTS", "points_for", "nbgrader_notebook", "write_course",
-           "NBGRADER_CONFIG"]
+__all__ = ["POINTS", "DEFAULT_POINTS", "WRITTEN_QUESTIONS", "ANSWER_SUFFIX", "points_for",
+           "nbgrader_notebook", "write_course", "NBGRADER_CONFIG"]
 
 #: Points of each autograded check (by the check's name) and of each written answer, graded by
-#: hand (by its exercise's label + "-answer"). Anything not listed is worth DEFAULT_POINTS.
+#: hand (by its exercise's label + "-answer"). A check not listed is worth DEFAULT_POINTS; an
+#: exercise whose "<label>-answer" is not listed asks no written question (its solution's prose,
+#: if any, explains the code), so it gets no answer cell.
 POINTS = {
     # Chapter 1
     "check_rnn_step": 2, "check_rnn_forward": 2, "check_count_parameters": 1,
     "check_output_probabilities": 2, "check_tanh_derivative": 1,
     # Chapter 2
-    "check_row_forward": 2, "check_fixed_point": 3, "check_contraction_rate": 2,
+    "check_seed_forward": 2, "check_fixed_point": 3, "check_contraction_rate": 2,
     # Chapter 3
     "check_step_backward": 3, "check_dW_hh_two_steps": 2, "check_clip_by_global_norm": 2,
     "check_truncated_dW_hh": 2, "check_choose_k": 2, "check_bptt_backward": 3,
@@ -60,11 +65,18 @@ POINTS = {
     "check_lstm_step": 2, "check_lstm_step_backward": 3, "check_bidirectional_states": 2,
     # Chapter 7
     "check_attention_step": 2, "check_beam_step": 2, "check_free_running": 3,
-    # Written answers, graded by hand in nbgrader's formgrader
+    # Written answers, graded by hand in nbgrader's formgrader: one for each exercise whose
+    # text asks a question in words (why, how many, which, what), and for no other
     "ex-formulation-count-answer": 1, "ex-formulation-tanh-answer": 1,
     "ex-silly-rate-answer": 1,
+    "ex-bptt-step-answer": 1, "ex-bptt-clip-answer": 1, "ex-bptt-truncate-answer": 1,
+    "ex-bptt-choose-k-answer": 1, "ex-bptt-loop-answer": 1, "ex-bptt-temperature-answer": 1,
 }
 DEFAULT_POINTS = 1
+ANSWER_SUFFIX = "-answer"
+#: The labels of the exercises that ask a written question: read from POINTS, the one list.
+WRITTEN_QUESTIONS = frozenset(name[:-len(ANSWER_SUFFIX)] for name in POINTS
+                              if name.endswith(ANSWER_SUFFIX))
 SCHEMA_VERSION = 3
 FAILED = "not passed: the line above says what to look at"
 
@@ -165,9 +177,14 @@ def _test_cells(cell):
     return cells
 
 
-def nbgrader_notebook(nb, context):
-    """The nbgrader source version of chapter ``nb`` (the original is left unchanged)."""
+def nbgrader_notebook(nb, context, written=None):
+    """The nbgrader source version of chapter ``nb`` (the original is left unchanged).
+
+    ``written``: the labels of the exercises that ask a written question (default:
+    ``WRITTEN_QUESTIONS``); only their solutions' prose becomes an answer cell."""
     nb = copy.deepcopy(nb)
+    pieces = split_solutions(nb)
+    answered = written_answers(pieces, WRITTEN_QUESTIONS if written is None else written)
     # A written answer's model answer may quote numbers glued in its solution cell.
     answer_context = copy.copy(context)
     answer_context.glue = {**glued_values(nb), **context.glue}
@@ -183,8 +200,8 @@ def nbgrader_notebook(nb, context):
             text = to_plain_markdown("\n\n".join(buffer), context)
             if text:
                 cells.append((nbformat.v4.new_markdown_cell(text), None))
-        elif buffer_kind == "answer" and buffer:
-            name = f"{buffer_label or 'exercise'}-answer"
+        elif buffer_kind == "answer" and buffer and buffer_label in answered:
+            name = f"{buffer_label}{ANSWER_SUFFIX}"
             cell = nbformat.v4.new_markdown_cell(
                 to_plain_markdown("\n\n".join(buffer), answer_context),
                 metadata={"tags": [ANSWER_TAG]})
@@ -193,7 +210,7 @@ def nbgrader_notebook(nb, context):
         buffer.clear()
         buffer_kind = None
 
-    for kind, value, label in split_solutions(nb):
+    for kind, value, label in pieces:
         if kind in ("text", "answer"):
             if buffer_kind not in (None, kind):
                 flush()

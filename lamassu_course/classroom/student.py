@@ -15,10 +15,13 @@ copy of each to the last one, executed top to bottom (``--no-execute`` skips tha
 * a MyST solution in markdown (a ``{solution}`` directive, or a ``{solution-start}`` fence and
   the prose up to its ``{solution-end}``) loses its content. Where the solution has a code cell
   and a check follows it, a label says so ("**Your answer** (the check below tells you if it is
-  right):", or "**Your code** ..." when the solution has prose too). The solution's prose, the
-  answer to a written question, becomes one markdown **answer cell** in its place, tagged
-  ``answer`` and holding only ``WRITTEN_ANSWER`` (no check reads it; ``lamassu-course assign``
-  makes it a cell graded by hand). Cells holding only a ``{solution-end}`` fence are removed;
+  right):", or "**Your code** ..." when the exercise also asks a written question). Where
+  the exercise asks a written question, the solution's prose, its model answer, becomes one
+  markdown **answer cell** in its place, tagged ``answer`` and holding only ``WRITTEN_ANSWER``
+  (no check reads it; ``lamassu-course assign`` makes it a cell graded by hand). The prose of
+  any other solution explains its code, and is dropped with it. Which exercises ask a written
+  question is said in one place, ``grading.POINTS`` (see ``written_questions``). Cells holding
+  only a ``{solution-end}`` fence are removed;
 * the prose becomes plain Jupyter Markdown (``plain_markdown``): Colab and a plain JupyterLab
   render no MyST, so glued numbers are written in from the chapter's stored outputs, citations
   read "(Author, year)", and an exercise is a heading "Exercise N.k: title";
@@ -42,8 +45,9 @@ from .plain_markdown import (Context, document_title, glued_values, read_bibliog
                              to_plain_markdown)
 
 __all__ = ["make_student_notebook", "stub_solution", "split_solutions", "is_check_cell",
-           "solution_parts", "chapter_context", "write_student_notebooks", "out_of_date", "main",
-           "YOUR_ANSWER", "YOUR_CODE", "WRITTEN_ANSWER", "ANSWER_TAG"]
+           "solution_parts", "written_questions", "written_answers", "chapter_context",
+           "write_student_notebooks", "out_of_date", "main", "YOUR_ANSWER", "YOUR_CODE",
+           "WRITTEN_ANSWER", "ANSWER_TAG"]
 
 STUB = 'raise NotImplementedError("Exercise: write this function")'
 #: The label before a solution's code when a check follows it (and the solution has no prose).
@@ -194,6 +198,39 @@ def solution_parts(pieces):
     return {index: tuple(value) for index, value in parts.items()}
 
 
+def written_questions():
+    """The labels of the exercises that ask a written question, one graded by hand.
+
+    The list is ``grading.POINTS``: an exercise asks one when POINTS gives points to
+    "<its label>-answer". It is kept there, beside the points, so that a written answer cannot
+    exist without its points, and so that the student copies and ``lamassu-course assign``
+    read the same list.
+    """
+    from .grading import WRITTEN_QUESTIONS    # grading imports this module: import it here
+    return WRITTEN_QUESTIONS
+
+
+def written_answers(pieces, written=None):
+    """The labels of the solutions in ``pieces`` (``split_solutions``) whose prose answers a
+    written question: those with prose whose label is in ``written`` (by default
+    ``written_questions()``). The prose of any other solution explains its code.
+
+    A solution with prose and no code can only answer in words: ValueError if ``written``
+    does not list it.
+    """
+    written = written_questions() if written is None else written
+    found = set()
+    for index, (has_code, has_prose, _) in solution_parts(pieces).items():
+        label = pieces[index][1]
+        if has_prose and label in written:
+            found.add(label)
+        elif has_prose and not has_code:
+            raise ValueError(f"the solution of {label or 'an exercise'} is prose only, an answer "
+                             f"in words, but it is not a written question: give "
+                             f"\"{label}-answer\" its points in grading.POINTS")
+    return found
+
+
 def answer_cell():
     """A written question's answer cell, as the student copies have it."""
     return nbformat.v4.new_markdown_cell(WRITTEN_ANSWER, metadata={"tags": [ANSWER_TAG]})
@@ -204,11 +241,12 @@ def _clear(cell):
     cell.execution_count = None
 
 
-def make_student_notebook(nb, context=None):
+def make_student_notebook(nb, context=None, written=None):
     """A student copy of ``nb`` (the original is left unchanged); see the module docstring.
 
     ``context`` (a ``plain_markdown.Context``) supplies glued values, the bibliography and
-    exercise numbers; without it the chapter's own glued outputs are used.
+    exercise numbers; without it the chapter's own glued outputs are used. ``written``: the
+    labels of the exercises that ask a written question (default: ``written_questions()``).
     """
     nb = copy.deepcopy(nb)
     if context is None:
@@ -216,6 +254,7 @@ def make_student_notebook(nb, context=None):
     cells, text, clear_next_check = [], [], False
     pieces = split_solutions(nb)
     parts, current = solution_parts(pieces), None
+    answered = written_answers(pieces, written)
 
     def flush():
         if text:
@@ -226,13 +265,13 @@ def make_student_notebook(nb, context=None):
         if kind == "text":
             text.append(value)
         elif kind == "answer-start":
-            current = index
-            has_code, has_prose, checked = parts[index]
+            current = index if value in answered else None
+            has_code, _, checked = parts[index]
             if has_code:
-                text.append(YOUR_UNCHECKED_CODE if not checked else YOUR_CODE if has_prose
-                            else YOUR_ANSWER)
+                text.append(YOUR_UNCHECKED_CODE if not checked else YOUR_CODE
+                            if value in answered else YOUR_ANSWER)
         elif kind == "answer":
-            if current is not None:             # the solution's first prose: its answer cell
+            if current is not None:             # a written answer's first prose: its cell
                 flush()
                 cells.append(answer_cell())
                 current = None

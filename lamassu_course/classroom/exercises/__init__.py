@@ -17,7 +17,7 @@ to write it.
 """
 from .formulation import (check_count_parameters, check_output_probabilities,
                           check_rnn_forward, check_rnn_step, check_tanh_derivative)
-from .silly import check_contraction_rate, check_fixed_point, check_row_forward
+from .silly import check_contraction_rate, check_fixed_point, check_seed_forward
 from .bptt import (check_choose_k, check_clip_by_global_norm, check_dW_hh_two_steps,
                    check_step_backward, check_truncated_dW_hh)
 from .bptt_loop import check_bptt_backward, check_sample_next
@@ -33,7 +33,7 @@ from .lstm import check_lstm_step, check_lstm_step_backward
 from .attention import check_attention_step, check_beam_step, check_free_running
 
 __all__ = ["check_rnn_step", "check_rnn_forward", "check_count_parameters", "check_output_probabilities",
-           "check_tanh_derivative", "check_row_forward", "check_fixed_point",
+           "check_tanh_derivative", "check_seed_forward", "check_fixed_point",
            "check_contraction_rate",
            "check_step_backward", "check_dW_hh_two_steps", "check_clip_by_global_norm",
            "check_truncated_dW_hh", "check_choose_k", "check_bptt_backward",

@@ -72,21 +72,47 @@ def _attention_case(rng, B, T, d, Dv, size=1.0, padded=True):
         rng.standard_normal((T, B, Dv)), mask)))
 
 
+def _large_case(rng, scores, lengths, d):
+    """A case whose scaled scores q . k_j / sqrt(d) are ``scores`` (B, T) and whose rows
+    have these ``lengths``: each key is random but for its part along its query."""
+    B, T = scores.shape
+    query, keys = rng.standard_normal((B, d)), rng.standard_normal((T, B, d))
+    norm2 = (query ** 2).sum(axis=1)
+    along = np.einsum("bd,tbd->tb", query, keys) / norm2
+    keys += (scores.T * np.sqrt(d) / norm2 - along)[:, :, None] * query
+    mask = (np.arange(T) < np.asarray(lengths)[:, None]).astype(float)
+    return dict(zip(("query", "keys", "values", "mask"), _frozen(
+        query, keys, rng.standard_normal((T, B, d)), mask)))
+
+
 # (B, T, d, Dv): d = Dv in some (keys and values swapped still run), B = T in one
 ATTENTION_SIZES = [(3, 5, 4, 4), (2, 4, 3, 6), (4, 4, 6, 2), (5, 3, 2, 3)]
-LARGE = (3, 4, 4, 4)           # scores in the thousands: exp overflows without the max
+# The last case's scaled scores, (B, T) = (4, 5), d = Dv = 4: in the thousands, so that exp
+# overflows (row 0) or underflows to 0 in a whole row (row 2) without subtracting the row's
+# largest score; the top scores of a row within 2 of each other, so that clipping changes
+# the weights; padding that holds the largest score of rows 1 and 2, so that the largest
+# score must be taken over the real positions only.
+LARGE_SCORES = np.array([[2000.0, 2001.0, -700.0, 1999.5, 350.0],
+                         [120.0, -300.0, 121.2, 3000.0, -50.0],
+                         [-2500.0, -2501.3, -2499.0, 40.0, 10.0],
+                         [-1500.0, 800.0, 799.2, 801.1, -3000.0]])
+LARGE_LENGTHS = [5, 3, 2, 4]
 
 
 def _attention_cases():
     cases = _cases(_attention_case, ATTENTION_SIZES)
-    cases.append(_attention_case(np.random.default_rng(1100), *LARGE, size=40.0,
-                                 padded=False))
+    cases.append(_large_case(np.random.default_rng(1100), LARGE_SCORES, LARGE_LENGTHS, 4))
     return cases
 
 
+def _scores(case):
+    """The case's scaled scores (B, T)."""
+    return (np.einsum("bd,tbd->bt", case["query"], case["keys"])
+            / np.sqrt(case["query"].shape[1]))
+
+
 def _large(case):
-    scores = np.einsum("bd,tbd->bt", case["query"], case["keys"])
-    return np.abs(scores).max() / np.sqrt(case["query"].shape[1]) > 100
+    return np.abs(_scores(case)).max() > 100
 
 
 def _weights_of(result):
@@ -99,12 +125,39 @@ def _if_a_pair(symptom):
                               and symptom(result, c))
 
 
+def _clipped(result, c):
+    """True if, on a case with large scores, two real positions of a row whose scores
+    differ get the very same (nonzero) weight, as when the scores are clipped."""
+    w, real = _weights_of(result), np.asarray(c["mask"]) != 0
+    if not _large(c) or w.shape != real.shape:
+        return False
+    s = _scores(c)
+    apart = np.abs(s[:, :, None] - s[:, None, :]) > 0.1
+    both = real[:, :, None] & real[:, None, :] & (w[:, :, None] > 1e-300)
+    with np.errstate(invalid="ignore"):
+        tied = np.isclose(w[:, :, None], w[:, None, :], rtol=1e-9, atol=0.0)
+    return bool(np.any(apart & both & tied))
+
+
+def _max_with_padding(result, c):
+    """True if the answer's weights are NaN or inf exactly in the rows where a padded
+    score beats every real one by more than exp's range (the max taken with padding)."""
+    w, real = _weights_of(result), np.asarray(c["mask"]) != 0
+    if w.shape != real.shape:
+        return False
+    s = _scores(c)
+    swamped = (np.where(real, -np.inf, s).max(axis=1)
+               - np.where(real, s, -np.inf).max(axis=1)) > 750
+    broken = ~np.all(np.isfinite(w), axis=1)
+    return bool(swamped.any()) and np.array_equal(broken, swamped)
+
+
 def check_attention_step(fn):
     """Check ``fn(query, keys, values, mask) -> (context, weights)``: scaled dot-product
     attention for one decoder step. query (B, d), keys (T, B, d) and values (T, B, Dv)
     time-major, mask (B, T) 0/1 (0 = padding); context (B, Dv), weights (B, T). Each row of
     weights is a softmax over the T source positions of the scaled scores, 0 where the mask
-    is 0. The last case has large scores. Calling the package's
+    is 0. The last case has large scores, with padding. Calling the package's
     ``dot_product_attention_forward`` or ``masked_softmax`` is not accepted."""
     def mistake(name):
         return lambda c: _attention(**c, mistake=name)
@@ -143,10 +196,21 @@ def check_attention_step(fn):
         w = _weights_of(result)
         return w.shape == c["mask"].shape and np.any(np.abs(w[c["mask"] == 0]) > 1e-12)
     symptoms = [
+        (_clipped, "the scores are clipped (np.clip, np.minimum, ...): two real positions "
+                   "whose scores differ get the same weight, so the softmax is not the "
+                   "softmax of the scores; subtract each row's largest score instead, "
+                   "softmax(e) = softmax(e - max e): it changes no weight, and every exp "
+                   "is then at most 1"),
+        (_max_with_padding, "NaN where a padded position holds a row's largest score: "
+                            "the max you subtract counts the padding, so every real "
+                            "exp(score - max) underflows to 0 and the row is 0/0; take "
+                            "the max over the real positions only (set the padding to "
+                            "-inf first)"),
         (lambda result, c: _large(c) and not (
             np.all(np.isfinite(np.asarray(result[0], float)))
             and np.all(np.isfinite(_weights_of(result)))),
-         "NaN or inf on large scores: exp overflows (exp(710) is inf); subtract each "
+         "NaN or inf on large scores: exp overflows (exp(710) is inf), or every exp of "
+         "a row underflows to 0 (exp(-746) is 0) and the row is 0/0; subtract each "
          "row's largest score before exp, softmax(e) = softmax(e - max e)"),
         (lambda result, c: _weights_of(result).shape == c["mask"].shape[::-1]
          and c["mask"].shape[0] != c["mask"].shape[1],
@@ -192,6 +256,12 @@ def _per_beam_pairs(case, m):
     """The pairs of each beam's m best tokens (a set)."""
     best = np.argsort(-case["log_probs"], axis=1, kind="stable")[:, :m]
     return {(b, int(t)) for b, row in enumerate(best) for t in row}
+
+
+def _from_best_old_beams(got, case):
+    """True if every pair continues one of the k best beams by their old scores."""
+    best = np.argsort(-case["scores"], kind="stable")[:case["beam_width"]]
+    return {b for b, _ in got} <= set(best.tolist())
 
 
 def _pairs(result):
@@ -242,8 +312,27 @@ def _beam_case(rng, n, V, k):
     return dict(scores=_frozen(scores)[0], log_probs=_frozen(log_probs)[0], beam_width=k)
 
 
-# (n beams, V tokens, beam_width): one beam (as at the first step), k = n, k > n, k < n
-BEAM_SIZES = [(3, 5, 3), (1, 6, 3), (4, 7, 4), (2, 4, 5), (3, 3, 2)]
+def _one_beam_case(rng, n, V, k):
+    """n > k beams with close scores, best first; every beam's next token is uncertain
+    but beam n - 2's, which is nearly sure to be one of k tokens: the k best extensions
+    all continue that one beam, which is not among the k best old ones."""
+    scores = -1.0 - np.cumsum(rng.exponential(0.05, n))
+    logits = 0.1 * rng.standard_normal((n, V))
+    logits[n - 2, rng.choice(V, k, replace=False)] += 6.0 + 0.2 * rng.standard_normal(k)
+    log_probs = _decoding.log_softmax(logits)
+    return dict(scores=_frozen(scores)[0], log_probs=_frozen(log_probs)[0], beam_width=k)
+
+
+# (n beams, V tokens, beam_width): k = n, one beam (as at the first step), k > n
+BEAM_SIZES = [(3, 5, 3), (1, 6, 3), (2, 4, 5)]
+ONE_BEAM_SIZES = [(6, 10, 4), (5, 8, 3)]     # k < n, the k best from one beam
+
+
+def _beam_cases():
+    cases = _cases(_beam_case, BEAM_SIZES)
+    for seed, size in enumerate(ONE_BEAM_SIZES):
+        cases.append(_one_beam_case(np.random.default_rng(1300 + seed), *size))
+    return cases
 
 
 def check_beam_step(fn):
@@ -272,7 +361,7 @@ def check_beam_step(fn):
         (mistake("unravel_swapped"), unravel_hint),
     ]
 
-    cases = _cases(_beam_case, BEAM_SIZES)
+    cases = _beam_cases()
     answers = _Answers(fn, cases)
 
     def same_pairs(mistake_name, as_set=False):
@@ -290,13 +379,24 @@ def check_beam_step(fn):
         return (got is not None and got != _pairs(_beam_step(**c))
                 and answers.everywhere(each_beams_own)(result, c))
 
+    def old_beams_only(result, c):
+        got = _pairs(result)
+        return (got is not None and set(got) != set(_pairs(_beam_step(**c)))
+                and answers.everywhere(_from_best_old_beams)(result, c))
+
     def same_set(got, c):
         return set(got) == set(_pairs(_beam_step(**c)))
+
+    def reversed_order(got, c):
+        return got == _pairs(_beam_step(**c))[::-1]
 
     def wrong_order(result, c):
         got = _pairs(result)
         return (got is not None and got != _pairs(_beam_step(**c))
                 and answers.everywhere(same_set)(result, c))
+
+    def worst_first(result, c):
+        return wrong_order(result, c) and answers.everywhere(reversed_order)(result, c)
     symptoms = [
         (same_pairs("last_only"), last_hint),
         (same_pairs("product"), product_hint),
@@ -308,9 +408,17 @@ def check_beam_step(fn):
          "each beam keeps its own best token(s): rank all n * V extensions together "
          "(flatten the (n, V) totals) and keep the k best overall; one beam may supply "
          "several of them, another none"),
-        (wrong_order,
+        (old_beams_only,
+         "only the k best old beams are extended: a beam further down may have much "
+         "likelier next tokens, so its extensions can beat all of theirs; extend all n "
+         "beams, rank the n * V extensions together and keep the k best"),
+        (worst_first,
          "the right k extensions in the wrong order: best first, the highest summed "
          "log-probability at index 0"),
+        (wrong_order,
+         "the right k extensions, but not sorted best first: np.argpartition (like a "
+         "threshold with np.nonzero) leaves the k best in no particular order; sort them "
+         "by their summed log-probability, the highest at index 0"),
     ]
     expect = {"beam": "(k,)", "token": "(k,)", "score": "(k,)"}
     return _run("check_beam_step", fn, cases, _beam_step, expect,
@@ -351,7 +459,10 @@ def _decode(step_fn, state, start, end, max_len, mistake=None):
     while len(out) < max_len:
         log_probs, state = step_fn(token, first if mistake == "restart" else state)
         best = log_probs.argmax(axis=0 if mistake == "wrong_axis" else 1)
-        if mistake != "no_stop":
+        if mistake == "one_late":          # done from the token read, after this step
+            best = np.where(done, end, best)
+            done |= token == end
+        elif mistake != "no_stop":
             best = np.where(done, end, best)
             done |= best == end
         out.append(best)
@@ -369,17 +480,17 @@ def _scaled(net, rng, scale):
                                             if name.startswith("b") else 0.0)
 
 
-def _rnn_case(rng, Tx, N, D, H, V, max_len):
+def _rnn_case(rng, Tx, N, D, H, V, max_len, end):
     encoder, decoder = VanillaRNN(D, H, 1, seed=rng), VanillaRNN(V, H, V, seed=rng)
     _scaled(encoder, rng, 2.0)
     _scaled(decoder, rng, 2.5)
     src = one_hot(rng.integers(0, D, (Tx, N)), D)
     step_fn, state = _decoding.rnn_decoder_steps(encoder, decoder, src)
     return dict(step_fn=_StepFn(step_fn, f"<an RNN decoder's step, V={V}>"),
-                state=_frozen(state)[0], start=0, end=1, max_len=max_len)
+                state=_frozen(state)[0], start=0, end=end, max_len=max_len)
 
 
-def _attention_decoder_case(rng, Tx, N, D, H, V, max_len):
+def _attention_decoder_case(rng, Tx, N, D, H, V, max_len, end):
     encoder = VanillaRNN(D, H, 1, seed=rng)
     decoder = AttentionDecoder(V, H, H, 4, seed=rng)
     _scaled(encoder, rng, 2.0)
@@ -390,12 +501,13 @@ def _attention_decoder_case(rng, Tx, N, D, H, V, max_len):
     step_fn, state = _decoding.attention_decoder_steps(encoder, decoder, src, lengths)
     _frozen(*state.values())
     return dict(step_fn=_StepFn(step_fn, f"<an attention decoder's step, V={V}>"),
-                state=_State(state), start=0, end=1, max_len=max_len)
+                state=_State(state), start=0, end=end, max_len=max_len)
 
 
-# (Tx, N, D, H, V, max_len)
-FREE_RUNNING_SIZES = [(3, 6, 4, 5, 6, 6), (4, 5, 5, 6, 5, 7), (2, 8, 3, 4, 4, 5)]
-ATTENTION_DECODER_SIZES = [(5, 4, 4, 5, 7, 6), (4, 6, 3, 4, 5, 7)]
+# (Tx, N, D, H, V, max_len, end): each decoder writes its end token somewhere (in some
+# sequences before max_len, and would write other tokens after it)
+FREE_RUNNING_SIZES = [(3, 6, 4, 5, 6, 6, 1), (4, 5, 5, 6, 5, 7, 1), (2, 8, 3, 4, 4, 5, 3)]
+ATTENTION_DECODER_SIZES = [(5, 4, 4, 5, 7, 6, 1), (4, 6, 3, 4, 5, 7, 3)]
 
 
 def _free_running_cases():
@@ -471,6 +583,10 @@ def check_free_running(fn):
          "step before, not the initial state"),
         (lambda c: _decode(**c, mistake="no_stop"),
          "a sequence goes on after end: once it has written end it keeps writing end"),
+        (lambda c: _decode(**c, mistake="one_late"),
+         "a sequence stops one step late: the step right after it writes end still "
+         "writes its own guess; a sequence is done in the very step it writes end, and "
+         "from the next step on writes end"),
         (lambda c: _decode(**c, mistake="start_row"),
          "the first row is the start token: return the max_len tokens the decoder "
          "writes, without the start it reads"),

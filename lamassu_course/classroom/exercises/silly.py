@@ -6,59 +6,93 @@ from pathlib import Path
 
 import numpy as np
 
+from ...activations import ACTIVATIONS, sigmoid
 from ...init import scaled_normal, spectral_radius
-from ...layers import hidden_forward, hidden_step, output_step
+from ...layers import hidden_forward, hidden_step, output_forward, output_step
 from ...rnn import VanillaRNN
 from ._runner import (fail as _fail, make_cases as _cases, run_check as _run,
                       same as _same)
 from .formulation import _step
 
-__all__ = ["check_row_forward", "check_fixed_point", "check_contraction_rate"]
+__all__ = ["check_seed_forward", "check_fixed_point", "check_contraction_rate"]
 
 
 # ---------------------------------------------------------------- Chapter 2: the seed's network
-def _row_case(rng, B, D, H, K):
-    return dict(h_prev=np.tanh(rng.standard_normal((B, H))), x=rng.standard_normal((B, D)),
+def _seed_case(rng, T, B, D, H, K):
+    """A sequence xs (T, B, D) and a first state h0 (B, H), with the seed's weights: W_hh (H, H)
+    and W_xh (D, H) multiplied from the right, W_hy (K, H) as the seed stores it."""
+    return dict(xs=rng.standard_normal((T, B, D)), h0=np.tanh(rng.standard_normal((B, H))),
                 W_hh=scaled_normal(rng, H, H).T, W_xh=scaled_normal(rng, H, D).T,
                 W_hy=scaled_normal(rng, K, H), Bh=rng.standard_normal(H), By=rng.standard_normal(K))
 
 
-def _row_forward(h_prev, x, W_hh, W_xh, W_hy, Bh, By):
-    # The seed multiplies W_hh and W_xh from the right, (in, out): the package's weights
-    # transposed. It applies W_hy from the left, (out, in) = (K, H): the package's W_yh.
-    h = _step(x, h_prev, W_xh.T, W_hh.T, Bh)
-    return h, output_step(h, W_hy, By)[0]
+def _row_output(h, W_hy, By):
+    """The fix: each row of h (B, H) gets its own output, h @ W_hy.T + By (B, K)."""
+    return output_step(h, W_hy, By)[0]
 
 
-def check_row_forward(fn):
-    """Check ``fn(h_prev, x, W_hh, W_xh, W_hy, Bh, By) -> (h, y)``, the seed's network with rows as
-    the batch: h is the seed's hidden update (tanh, its weights multiplied from the right, plus
-    Bh), and y the seed's output W_hy h + By computed for each row on its own.
-    The seed's shapes: W_hh (H, H) and W_xh (D, H), multiplied from the right; W_hy (K, H),
-    which the seed applies from the left (W_hy.dot(h)); Bh (H,), By (K,); h (B, H), y (B, K).
-    An answer that calls the package's hidden_step or output_step (or VanillaRNN) is refused."""
-    new_h = lambda c: _row_forward(**c)[0]  # noqa: E731
+def _seed_forward(xs, h0, W_hh, W_xh, W_hy, Bh, By, output=_row_output, carry=True,
+                  before=False):
+    """(ys (T, B, K), the last state (B, H)): the seed's network, fixed, over xs from h0.
+
+    The seed multiplies W_hh and W_xh from the right, (in, out): the package's weights
+    transposed. The mistakes: ``output(h, W_hy, By)`` computes one step's y (the seed's own
+    W_hy.dot(h) + By, say); carry=False starts every step from h0; before=True computes y
+    from the state before the step."""
+    h, ys = h0, []
+    for x in xs:
+        new = _step(x, h if carry else h0, W_xh.T, W_hh.T, Bh)
+        ys.append(output(h if before else new, W_hy, By))
+        h = new
+    return np.stack(ys), h
+
+
+def check_seed_forward(fn):
+    """Check ``fn(xs, h0, W_hh, W_xh, W_hy, Bh, By) -> (ys, h)``: the seed's network, with its
+    output fixed, over a whole sequence. From h0 (B, H), each step updates the state as the
+    seed does, h = tanh(h @ W_hh + x @ W_xh + Bh) for x = xs[t], and computes that step's
+    output from the new h, one per row (each sequence of the batch on its own), with W_hy
+    kept (K, H) as the seed stores it, plus By. ys (T, B, K) holds every step's output and h
+    (B, H) is the last state. The seed's shapes: xs (T, B, D), W_hh (H, H) and W_xh (D, H),
+    multiplied from the right; W_hy (K, H); Bh (H,), By (K,).
+    An answer that calls the package's hidden_step, hidden_forward, output_step,
+    output_forward or VanillaRNN is refused."""
+    def run(c, **mistake):
+        return _seed_forward(**c, **mistake)
     wrong = [
-        (lambda c: (new_h(c), c["W_hy"].dot(new_h(c)) + c["By"]),
+        (lambda c: run(c, output=lambda h, W_hy, By: W_hy.dot(h) + By),
          "this is the seed's bug: W_hy.dot(h) mixes the rows of the batch; write h @ W_hy.T + By"),
-        (lambda c: (new_h(c), new_h(c) @ c["W_hy"] + c["By"]),
+        (lambda c: run(c, output=lambda h, W_hy, By: h @ W_hy + By),
          "W_hy is (K, H): with rows as the batch the output is h @ W_hy.T + By"),
-        (lambda c: (new_h(c), new_h(c) @ c["W_hy"].T), "the output bias By is missing"),
-        (lambda c: (new_h(c), c["h_prev"] @ c["W_hy"].T + c["By"]),
-         "y is computed from h_prev: compute the new h first, then y from it"),
-        (lambda c: _row_forward(**c | {"W_hh": c["W_hh"].T}),
-         "W_hh is transposed: the seed multiplies from the right, h_prev @ W_hh"),
-        (lambda c: _row_forward(**c | {"W_xh": c["W_xh"].T}),
+        (lambda c: run(c, output=lambda h, W_hy, By: h @ W_hy.T), "the output bias By is missing"),
+        (lambda c: run(c, before=True),
+         "each y is computed from the state before its step: compute the new h first, then "
+         "y from it"),
+        (lambda c: run(c | {"W_hh": c["W_hh"].T}),
+         "W_hh is transposed: the seed multiplies from the right, h @ W_hh"),
+        (lambda c: run(c | {"W_xh": c["W_xh"].T}),
          "W_xh is transposed: the seed multiplies from the right, x @ W_xh"),
-        (lambda c: _row_forward(**c | {"Bh": 0 * c["Bh"]}), "the hidden bias Bh is missing"),
-        (lambda c: _row_forward(**c)[::-1], "h and y are swapped: return (h, y), in that order"),
+        (lambda c: run(c | {"Bh": 0 * c["Bh"]}), "the hidden bias Bh is missing"),
+        (lambda c: run(c, carry=False),
+         "the state is not carried: each step must start from the h of the step before, "
+         "not from h0"),
+        (lambda c: run(c | {"h0": 0 * c["h0"]}),
+         "h0 is ignored: the first step must start from the h0 you were given (the seed's "
+         "class starts from zeros; this function starts from h0)"),
+        (lambda c: run(c)[::-1], "ys and h are swapped: return (ys, h), in that order"),
     ]
-    symptoms = [(lambda out, c: _same(out[0], c["h_prev"]),
-                 "h is not updated: you returned h_prev; return the new h = tanh(...)")]
-    cases = _cases(_row_case, [(3, 3, 3, 3), (2, 4, 5, 3), (4, 3, 2, 5), (5, 2, 5, 5), (1, 2, 3, 4)])
-    return _run("check_row_forward", fn, cases, _row_forward, {"h": "(B, H)", "y": "(B, K)"},
-                wrong, symptoms, forbidden=(hidden_step, hidden_forward, output_step, VanillaRNN),
-                own="write the seed's two lines yourself, with NumPy")
+    symptoms = [
+        (lambda out, c: _same(out[1], c["h0"]),
+         "h is h0: return the last state, the h after the last step"),
+        (lambda out, c: _same(out[0], run(c)[0][-1]),
+         "ys holds only the last step's output: collect one output per step, (T, B, K)"),
+    ]
+    cases = _cases(_seed_case, [(3, 3, 3, 3, 3), (4, 2, 4, 5, 3), (2, 4, 3, 2, 5),
+                                (5, 3, 2, 4, 1), (1, 2, 3, 4, 5)])
+    return _run("check_seed_forward", fn, cases, _seed_forward, {"ys": "(T, B, K)", "h": "(B, H)"},
+                wrong, symptoms,
+                forbidden=(hidden_step, hidden_forward, output_step, output_forward, VanillaRNN),
+                own="write the seed's loop yourself, with NumPy")
 
 
 # ---------------------------------------------------------------- fixed points and contraction
@@ -335,27 +369,106 @@ def _check_gives_up(name, answer, number):
     return True
 
 
-def _jacobian(W_hh, h_star):
-    return np.diag(1 - h_star ** 2) @ W_hh
+class _Slope:
+    """g', the slope of an activation g, as a function of the pre-activation: an answer's ``dg``.
+
+    ``dg(a)`` works entrywise on an array; ``g`` is there for the check's own fixed points."""
+
+    def __init__(self, name, g, slope):
+        self.name, self.g, self.slope = name, g, slope
+
+    def __call__(self, a):
+        return self.slope(np.asarray(a, dtype=float))
+
+    def __repr__(self):
+        return f"<the slope of {self.name}>"
+
+
+_SLOPES = {
+    "tanh": _Slope("tanh", np.tanh, ACTIVATIONS["tanh"].derivative),
+    "sigmoid": _Slope("sigmoid", sigmoid, ACTIVATIONS["sigmoid"].derivative),
+    "softsign": _Slope("softsign", lambda a: a / (1 + np.abs(a)), lambda a: 1 / (1 + np.abs(a)) ** 2),
+}
+_SLOPE_MAX = {"tanh": 1.0, "sigmoid": 0.25, "softsign": 1.0}
+
+
+def _pre_activation(h_star, x, W_hh, W_xh, Bh):
+    """a* = h* @ W_hh + x @ W_xh + Bh: the seed's layout, one sequence as a row."""
+    return h_star @ W_hh + x @ W_xh + Bh
+
+
+def _rate_case(rng, D, H, activation):
+    """A contraction in the seed's layout, ||W_hh||_2 * max g' between 0.6 and 0.95, and its
+    fixed point h_star under the input x, iterated from 0 until the change is below 1e-15."""
+    slope = _SLOPES[activation]
+    W_hh = scaled_normal(rng, H, H).T
+    W_hh *= rng.uniform(0.6, 0.95) / (_SLOPE_MAX[activation] * np.linalg.norm(W_hh, 2))
+    x, W_xh, Bh = rng.standard_normal(D), scaled_normal(rng, H, D).T, 0.5 * rng.standard_normal(H)
+    h = np.zeros(H)
+    for _ in range(10_000):
+        h, h_old = slope.g(_pre_activation(h, x, W_hh, W_xh, Bh)), h
+        if np.max(np.abs(h - h_old)) < 1e-15:
+            break
+    return dict(h_star=h, x=x, W_hh=W_hh, W_xh=W_xh, Bh=Bh, dg=slope)
+
+
+def _weights_of(c):
+    return {k: c[k] for k in ("h_star", "x", "W_hh", "W_xh", "Bh")}
+
+
+def _rate(h_star, x, W_hh, W_xh, Bh, dg, a=None, slope=None, W=None):
+    """rho(J), J = diag(g'(a*)) W with the math's W = the seed's W_hh.T. The mistakes: ``a``,
+    another pre-activation; ``slope``, another diagonal; ``W``, another matrix."""
+    a = _pre_activation(h_star, x, W_hh, W_xh, Bh) if a is None else a
+    d = dg(a) if slope is None else slope
+    return spectral_radius(np.diag(d) @ (W_hh.T if W is None else W))
+
+
+def _jacobian(h_star, x, W_hh, W_xh, Bh, dg):
+    return np.diag(dg(_pre_activation(h_star, x, W_hh, W_xh, Bh))) @ W_hh.T
 
 
 def check_contraction_rate(fn):
-    """Check ``fn(W_hh, h_star) -> float``: the spectral radius (the largest absolute eigenvalue) of the
-    Jacobian J = diag(1 - h_star**2) @ W_hh of the map h -> tanh(W_hh h + W_hx x + b_h) at h_star."""
+    """Check ``fn(h_star, x, W_hh, W_xh, Bh, dg) -> float``: the spectral radius (the largest
+    absolute eigenvalue) of the Jacobian J = diag(g'(a*)) W of the map h -> g(W h + ...) at its
+    fixed point h_star, for a network stored as the seed stores it: W_hh (H, H) and W_xh (D, H),
+    multiplied from the right (the math's W is W_hh.T), Bh (H,), and one sequence as a row,
+    h_star (H,) and x (D,), so the pre-activation is a* = h_star @ W_hh + x @ W_xh + Bh. ``dg``
+    is g', the slope of the activation, taken at the pre-activation: dg(a) works entrywise.
+    The cases use tanh, the logistic sigmoid and softsign a / (1 + |a|)."""
+    def a_with(c, **change):
+        return _pre_activation(**_weights_of(c) | change)
     wrong = [
         (lambda c: spectral_radius(c["W_hh"]),
-         "you returned rho(W_hh): the Jacobian is diag(1 - h_star**2) @ W_hh (tanh' scales each row)"),
-        (lambda c: spectral_radius(np.diag(c["h_star"] ** 2) @ c["W_hh"]),
-         "you used diag(h_star**2): tanh'(a) = 1 - tanh(a)**2, so the diagonal is 1 - h_star**2"),
-        (lambda c: spectral_radius(np.diag(1 - c["h_star"]) @ c["W_hh"]),
-         "you used diag(1 - h_star): the square is missing, the diagonal is 1 - h_star**2"),
+         "you returned rho(W_hh): the Jacobian scales each row of the math's W by g'(a*), "
+         "J = diag(dg(a*)) @ W_hh.T"),
+        (lambda c: _rate(**c, slope=1 - c["h_star"] ** 2),
+         "1 - h_star**2 is the slope of tanh only: this network's activation may be another; "
+         "take its slope dg at the pre-activation a* = h_star @ W_hh + x @ W_xh + Bh"),
+        (lambda c: _rate(**c, a=c["h_star"]),
+         "you applied dg to h_star: dg is the slope at the pre-activation, "
+         "a* = h_star @ W_hh + x @ W_xh + Bh"),
+        (lambda c: _rate(**c, a=c["W_hh"] @ c["h_star"] + c["W_xh"] @ c["x"] + c["Bh"]),
+         "you wrote the math's column layout with the seed's matrices, W_hh @ h_star + "
+         "W_xh @ x: the seed multiplies from the right, a* = h_star @ W_hh + x @ W_xh + Bh"),
+        (lambda c: _rate(**c, a=a_with(c, W_hh=c["W_hh"].T)),
+         "W_hh is transposed in a*: the seed multiplies from the right, h_star @ W_hh"),
+        (lambda c: _rate(**c, a=a_with(c, W_xh=c["W_xh"].T)),
+         "W_xh is transposed in a*: it is (D, H), multiplied from the right, x @ W_xh"),
+        (lambda c: _rate(**c, a=a_with(c, Bh=0 * c["Bh"])),
+         "the hidden bias Bh is missing from a* = h_star @ W_hh + x @ W_xh + Bh"),
+        (lambda c: _rate(**c, a=a_with(c, x=0 * c["x"])),
+         "the input term is missing from a* = h_star @ W_hh + x @ W_xh + Bh"),
         (lambda c: np.linalg.norm(_jacobian(**c), 2),
-         "you returned the largest singular value (the 2-norm); the spectral radius is max |eigenvalue|"),
+         "you returned the largest singular value (the 2-norm); the spectral radius is "
+         "max |eigenvalue|"),
         (lambda c: _jacobian(**c), "you returned the Jacobian matrix; return its spectral radius, a number"),
     ]
     symptoms = [(lambda rate, c: np.iscomplexobj(rate),
-                 "you returned a complex eigenvalue: the spectral radius is the largest |eigenvalue| (np.abs)")]
-    cases = [dict(W_hh=c["W_hh"], h_star=_fixed_point(**c))
-             for c in _cases(_fixed_point_case, _FIXED_POINT_CASES)]
-    return _run("check_contraction_rate", fn, cases,
-                lambda W_hh, h_star: spectral_radius(_jacobian(W_hh, h_star)), "", wrong, symptoms)
+                 "you returned a complex eigenvalue: the spectral radius is the largest "
+                 "|eigenvalue| (np.abs)")]
+    cases = [_rate_case(np.random.default_rng(1000 + seed), D, H, activation)
+             for seed, (D, H, activation) in enumerate(
+                 [(3, 3, "sigmoid"), (2, 4, "softsign"), (4, 3, "tanh"), (5, 2, "sigmoid"),
+                  (3, 5, "softsign")])]
+    return _run("check_contraction_rate", fn, cases, _rate, "", wrong, symptoms)
