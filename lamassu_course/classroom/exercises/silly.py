@@ -47,6 +47,15 @@ def _seed_forward(xs, h0, W_hh, W_xh, W_hy, Bh, By, output=_row_output, carry=Tr
     return np.stack(ys), h
 
 
+def _seed_loop(xs, h0, W_hh, W_xh, W_hy, Bh, By, step, output=_row_output):
+    """The seed's loop with another state update ``step(h, x, W_hh, W_xh, Bh)``: a mistake's."""
+    h, ys = h0, []
+    for x in xs:
+        h = step(h, x, W_hh, W_xh, Bh)
+        ys.append(output(h, W_hy, By))
+    return np.stack(ys), h
+
+
 def check_seed_forward(fn):
     """Check ``fn(xs, h0, W_hh, W_xh, W_hy, Bh, By) -> (ys, h)``: the seed's network, with its
     output fixed, over a whole sequence. From h0 (B, H), each step updates the state as the
@@ -80,6 +89,15 @@ def check_seed_forward(fn):
          "h0 is ignored: the first step must start from the h0 you were given (the seed's "
          "class starts from zeros; this function starts from h0)"),
         (lambda c: run(c)[::-1], "ys and h are swapped: return (ys, h), in that order"),
+        (lambda c: _seed_loop(**c, step=lambda h, x, W_hh, W_xh, Bh:
+                              np.tanh(W_hh @ h + W_xh @ x + Bh)),
+         "you wrote the math's column layout, W_hh @ h + W_xh @ x, with the seed's matrices and "
+         "rows as the batch: the seed multiplies from the right, h @ W_hh + x @ W_xh + Bh"),
+        (lambda c: _seed_loop(**c, step=lambda h, x, W_hh, W_xh, Bh:
+                              np.tanh(h @ W_hh + x @ W_xh) + Bh),
+         "Bh is added after the tanh: it belongs inside, h = tanh(h @ W_hh + x @ W_xh + Bh)"),
+        (lambda c: run(c, output=lambda h, W_hy, By: np.tanh(h @ W_hy.T + By)),
+         "the output has no tanh: the seed's y is linear, h @ W_hy.T + By"),
     ]
     symptoms = [
         (lambda out, c: _same(out[1], c["h0"]),
@@ -91,7 +109,8 @@ def check_seed_forward(fn):
                                 (5, 3, 2, 4, 1), (1, 2, 3, 4, 5)])
     return _run("check_seed_forward", fn, cases, _seed_forward, {"ys": "(T, B, K)", "h": "(B, H)"},
                 wrong, symptoms,
-                forbidden=(hidden_step, hidden_forward, output_step, output_forward, VanillaRNN),
+                forbidden=(hidden_step, hidden_forward, output_step, output_forward, VanillaRNN,
+                           _seed_forward, _seed_loop),
                 own="write the seed's loop yourself, with NumPy")
 
 
@@ -102,22 +121,26 @@ def check_seed_forward(fn):
 # - where it stops: the answer must return the state at the step where the reference loop stops
 #   (or the one before it), so a 2-norm test, a tol of its own or another start is caught;
 # - where it starts: one network has two attracting fixed points, and h = 0 leads to one of them;
-# - when it gives up: on a network whose state cycles, the answer must raise after max_steps
-#   steps, not fewer and not more.
-# The last needs the number of steps an answer ran, and a bound on it (an answer without a bound,
-# `while True:`, never returns there). So every call runs under a step guard (`_guarded`): a
-# trace function counts the runs of each line of Python the answer executes (NumPy's own lines
-# aside). The answer's number of steps is the median count over the lines that ran more than
-# twice (the lines of its loop); past 20 * max_steps runs of one line, the guard raises `_RanAway`
-# inside the answer. It is a BaseException, so an `except Exception` in the answer's loop cannot
-# swallow it. Unlike signal.alarm, this works in any thread, in a notebook and on Windows, and it
-# counts steps, not seconds, whatever the speed of the machine. (It replaces a debugger's trace
-# function while the answer runs, and puts it back after.)
+# - when it gives up: on the slow network (it settles at step n, about 950), the answer must
+#   raise RuntimeError when max_steps is n - 2 and return when it is n + 1 (one step of slack
+#   each way: range(max_steps + 1) is not wrong enough to fail); and on a network whose state
+#   cycles it must raise RuntimeError, not return a state.
+# Judging by what the answer does with two values of max_steps needs no count of its steps, so
+# any loop passes whatever it does inside (a loop over units, logging, two steps per pass). A
+# loop without a bound (`while True:`) never returns on the cycling network, so every call runs
+# under a step guard (`_guarded`): a trace function counts the runs of each line of Python the
+# answer executes (NumPy's and this package's own lines aside), and past GUARD_FACTOR * max_steps
+# runs of one line it raises `_RanAway` inside the answer. It is a BaseException, so an `except
+# Exception` in the answer's loop cannot swallow it. Unlike signal.alarm, this works in any
+# thread, in a notebook and on Windows, and it counts steps, not seconds, whatever the speed of
+# the machine. (It replaces a debugger's trace function while the answer runs, and puts it back
+# after.)
 FIXED_POINT_TOL = 1e-10
 SETTLING_MAX_STEPS = 3_000   # the settling cases; the slow one needs about 950 steps
 CYCLING_MAX_STEPS = 100      # the cycling case: the answer must give up after 100 steps
-GUARD_FACTOR = 20            # the guard stops an answer after 20 * max_steps runs of one line
+GUARD_FACTOR = 200           # the guard stops an answer after 200 * max_steps runs of one line
 _NUMPY_DIR = str(Path(np.__file__).parent)
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[2])   # lamassu_course/
 
 
 class _RanAway(BaseException):
@@ -127,17 +150,11 @@ class _RanAway(BaseException):
 class _Outcome:
     """What a guarded answer did instead of returning an array (shown in a hint, never compared)."""
 
-    def __init__(self, what, detail="", steps=None):
-        self.what, self.detail, self.steps = what, detail, steps
+    def __init__(self, what, detail=""):
+        self.what, self.detail = what, detail
 
     def __repr__(self):
         return f"<{self.what}>"
-
-
-def _loop_steps(counts):
-    """The number of steps of an answer's loop: the median run count of its lines run > 2 times."""
-    looped = sorted(n for n in counts.values() if n > 2)
-    return None if not looped else int(round(float(np.median(looped))))
 
 
 def _guarded(fn):
@@ -145,8 +162,8 @@ def _guarded(fn):
 
     The wrapper's last positional argument is max_steps. It returns fn's result, or an
     ``_Outcome``: "ran away" (still running after GUARD_FACTOR * max_steps runs of one line) or
-    "gave up" (fn raised RuntimeError), with ``steps``, the steps its loop ran (``_loop_steps``).
-    Lines of NumPy's own Python code are not counted.
+    "gave up" (fn raised RuntimeError). Lines of NumPy's and of this package's own Python code
+    are not counted (an answer may call ``hidden_step``, whose checks run many lines a step).
     """
     def run(*args):
         limit = GUARD_FACTOR * args[-1]
@@ -161,7 +178,9 @@ def _guarded(fn):
             return on_line
 
         def on_call(frame, event, arg):
-            return None if frame.f_code.co_filename.startswith(_NUMPY_DIR) else on_line
+            filename = frame.f_code.co_filename
+            return (None if filename.startswith(_NUMPY_DIR) or filename.startswith(_PACKAGE_DIR)
+                    else on_line)
 
         previous = sys.gettrace()
         sys.settrace(on_call)
@@ -172,8 +191,7 @@ def _guarded(fn):
         except NotImplementedError:       # a RuntimeError too: the stub of the exercise
             raise
         except RuntimeError as error:
-            sys.settrace(previous)            # before counting, so the count is not traced
-            return _Outcome("gave up", error, _loop_steps(counts))
+            return _Outcome("gave up", error)
         finally:
             sys.settrace(previous)
     return run
@@ -277,6 +295,9 @@ def _judge_fixed_point(h, c):
         if step == 1 + int(np.argmax(norms < c["tol"])):   # where a 2-norm loop stops
             return late + ("; you seem to use the 2-norm of the change, which is larger than "
                            "its largest entry, so it stops later")
+        if step - n <= 2:
+            return late + ("; return the state of that step (or the one before it), not a "
+                           "step more, and compare each new state with the one just before it")
         return late + ("; you seem to ignore tol: a tolerance of your own, or an exact solver, "
                        "gives a state further along the path")
     if gap[step] <= PATH_ATOL:
@@ -299,12 +320,13 @@ def check_fixed_point(fn):
     steps pass without that.
 
     Seven networks settle (max_steps=3000): five contractions, a slow one (about 950 steps) and
-    one with several attracting fixed points (tol=1e-6). Each passes when the answer returns the state where the
-    reference loop stops, or the one before it (within 1e-12). Then one network's state cycles
-    forever (max_steps=100): the answer must raise RuntimeError after max_steps steps (its loop
-    counted by the step guard, one step of slack). An answer still running after 20 * max_steps
-    runs of one of its lines is stopped (see ``_guarded``), so a loop without a bound gets a hint
-    instead of hanging the notebook.
+    one with several attracting fixed points (tol=1e-6). Each passes when the answer returns the
+    state where the reference loop stops, or the one before it (within 1e-12). Then when it gives
+    up: on the slow network with max_steps two steps short of settling it must raise
+    RuntimeError, with one step more than it needs it must return; and on a network whose state
+    cycles forever (max_steps=100) it must raise RuntimeError. An answer still running after
+    GUARD_FACTOR * max_steps runs of one of its lines is stopped (see ``_guarded``), so a loop
+    without a bound gets a hint instead of hanging the notebook.
     """
     name = "check_fixed_point"
     if not callable(fn):
@@ -315,10 +337,15 @@ def check_fixed_point(fn):
          "one step only: you returned tanh(W_hx @ x + b_h); repeat the step until h stops changing"),
         (lambda c: _iterate(**c | {"W_hh": c["W_hh"].T})[0],
          "looks like W_hh is transposed: with column vectors the recurrent term is W_hh @ h"),
+        (lambda c: _iterate(**c | {"b_h": 0 * c["b_h"]})[0],
+         "the bias b_h is missing: the step is h <- tanh(W_hh @ h + W_hx @ x + b_h)"),
+        (lambda c: _iterate(**c | {"x": 0 * c["x"]})[0],
+         "the input term W_hx @ x is missing: the step is h <- tanh(W_hh @ h + W_hx @ x + b_h)"),
     ]
     symptoms = [
         (lambda h, c: isinstance(h, _Outcome) and h.what == "ran away",
-         "your function was still running after 20 * max_steps steps on a network that settles: "
+         f"your function was still running after {GUARD_FACTOR} * max_steps runs of one line on a "
+         "network that settles: "
          "stop as soon as the largest change |h_new - h| is below tol"),
         (lambda h, c: isinstance(h, _Outcome) and h.what == "gave up",
          "your function raised RuntimeError on a network whose state settles in fewer than "
@@ -335,16 +362,48 @@ def check_fixed_point(fn):
     return _check_gives_up(name, answer, len(cases) + 1)
 
 
-def _check_gives_up(name, answer, number):
-    """The last case: a network whose state cycles; the answer must raise after max_steps steps."""
-    case = _cycling_case(np.random.default_rng(1011), 3, 2)
+def _call(answer, case, **change):
+    case = case | change
+    with np.errstate(all="ignore"):
+        return answer(*[np.copy(v) if isinstance(v, np.ndarray) else v for v in case.values()])
+
+
+def _describe(case, what):
     shapes = ", ".join(f"{k} {np.shape(v)}" if isinstance(v, np.ndarray) else f"{k}={v!r}"
                        for k, v in case.items())
-    where = f"case {number}, the last: a network whose state cycles, inputs {shapes}"
+    return f"{what}, inputs {shapes}"
+
+
+def _check_gives_up(name, answer, number):
+    """The last cases: when the answer gives up. The slow network settles at step n: with
+    max_steps = n - 2 the answer must raise RuntimeError, with n + 1 it must return. A network
+    whose state cycles: it must raise RuntimeError (and a loop without a bound is stopped)."""
+    slow = _settling_cases()[-2]
+    n = _iterate(**slow)[1]
+    for max_steps, must_raise in ((n - 2, True), (n + 1, False)):
+        where = _describe(slow | {"max_steps": max_steps},
+                          f"case {number}: the slow network, which settles at step {n}")
+        number += 1
+        try:
+            result = _call(answer, slow, max_steps=max_steps)
+        except Exception as error:
+            return _fail(name, f"your function raised {type(error).__name__}: {error}; when the "
+                         "state has not settled after max_steps steps, raise RuntimeError", where)
+        gave_up = isinstance(result, _Outcome) and result.what == "gave up"
+        if must_raise and not gave_up:
+            return _fail(name, f"returned a state although max_steps={max_steps} steps are not "
+                         f"enough to settle (this network needs {n}): give up after max_steps "
+                         "steps and raise RuntimeError (loop over range(max_steps), not a number "
+                         "of steps of your own)", where)
+        if not must_raise and gave_up:
+            return _fail(name, f"raised RuntimeError with max_steps={max_steps}, although the "
+                         f"state settles at step {n}: give up only after max_steps steps have "
+                         "passed", where)
+    case = _cycling_case(np.random.default_rng(1011), 3, 2)
     max_steps = case["max_steps"]
+    where = _describe(case, f"case {number}, the last: a network whose state cycles")
     try:
-        with np.errstate(all="ignore"):
-            result = answer(*[np.copy(v) if isinstance(v, np.ndarray) else v for v in case.values()])
+        result = _call(answer, case)
     except Exception as error:
         return _fail(name, f"your function raised {type(error).__name__}: {error}; when the state "
                      f"has not settled after max_steps steps, raise RuntimeError", where)
@@ -352,19 +411,11 @@ def _check_gives_up(name, answer, number):
         return _fail(name, "returned a state for a network that never settles (its state cycles): "
                      "after max_steps steps without settling, raise RuntimeError instead", where)
     if result.what == "ran away":
-        return _fail(name, f"your function was still running after {result.detail} steps, "
-                     f"20 * max_steps (max_steps={max_steps}), on a network whose state "
-                     f"never settles: stop after max_steps steps and raise RuntimeError (a loop "
-                     f"without a bound, or one that ignores max_steps, never ends here)", where)
-    steps = result.steps
-    if steps is not None and steps > max_steps + 1:
-        return _fail(name, f"your function raised RuntimeError after about {steps} steps, but "
-                     f"max_steps={max_steps}: give up after max_steps steps (loop over "
-                     f"range(max_steps), not a number of your own)", where)
-    if steps is not None and steps < max_steps - 1:
-        return _fail(name, f"your function raised RuntimeError after about {steps} steps, before "
-                     f"max_steps={max_steps} steps had passed: give up only after max_steps steps",
-                     where)
+        return _fail(name, f"your function was still running after {result.detail} runs of one "
+                     f"line, {GUARD_FACTOR} * max_steps (max_steps={max_steps}), on a network "
+                     "whose state never settles: stop after max_steps steps and raise "
+                     "RuntimeError (a loop without a bound, or one that ignores max_steps, never "
+                     "ends here)", where)
     print(f"✓ {name}: correct on {number} cases")
     return True
 
@@ -463,6 +514,15 @@ def check_contraction_rate(fn):
          "you returned the largest singular value (the 2-norm); the spectral radius is "
          "max |eigenvalue|"),
         (lambda c: _jacobian(**c), "you returned the Jacobian matrix; return its spectral radius, a number"),
+        (lambda c: _rate(**c, slope=1 - np.tanh(_pre_activation(**_weights_of(c))) ** 2),
+         "1 - tanh(a)**2 is the slope of tanh only: this network's activation may be another; "
+         "use the dg you are given, dg(a*)"),
+        (lambda c: float(np.max(np.linalg.eigvals(_jacobian(**c)).real)),
+         "you returned the largest real part of the eigenvalues: the spectral radius is the "
+         "largest absolute value, np.max(np.abs(eigenvalues))"),
+        (lambda c: np.linalg.norm(_jacobian(**c)),
+         "you returned the Frobenius norm (np.linalg.norm of a matrix); the spectral radius is "
+         "max |eigenvalue|"),
     ]
     symptoms = [(lambda rate, c: np.iscomplexobj(rate),
                  "you returned a complex eigenvalue: the spectral radius is the largest "
@@ -471,4 +531,5 @@ def check_contraction_rate(fn):
              for seed, (D, H, activation) in enumerate(
                  [(3, 3, "sigmoid"), (2, 4, "softsign"), (4, 3, "tanh"), (5, 2, "sigmoid"),
                   (3, 5, "softsign")])]
-    return _run("check_contraction_rate", fn, cases, _rate, "", wrong, symptoms)
+    return _run("check_contraction_rate", fn, cases, _rate, "", wrong, symptoms,
+                forbidden=(_rate, _jacobian), own="write the rate yourself, with NumPy")
