@@ -17,7 +17,7 @@ equals training each model alone.
 import numpy as np
 
 from ..activations import get_activation
-from ..gated import GRU, _gates
+from ..gated import GRU
 from ..optim import Adagrad
 from ..rnn import VanillaRNN
 
@@ -98,10 +98,24 @@ class Lockstep:
         for g in "urh":
             x_part[g] += p[f"b_{g}"][:, None, :]
         gates = self._work("gates", (3,) + hs[1:].shape)           # update, reset, candidate
-        for t in range(T):
-            gates[:, t] = _gates({g: x_part[g][t] for g in "urh"}, hs[t], p)
-            update, _, candidate = gates[:, t]
-            hs[t + 1] = update * candidate + (1.0 - update) * hs[t]
+        other = self._work("other_step", (M, B, H))
+        for t in range(T):        # gated._gates and GRU.forward, written into the buffers
+            h, update, reset, candidate = hs[t], gates[0, t], gates[1, t], gates[2, t]
+            for gate, g in ((update, "u"), (reset, "r")):          # sigma(a) as in _sigmoid:
+                np.matmul(h, p[f"W_{g}h"].mT, out=gate)             # (1 + tanh(a / 2)) / 2
+                gate += x_part[g][t]
+                gate *= 0.5
+                np.tanh(gate, out=gate)
+                gate += 1.0
+                gate *= 0.5
+            np.multiply(reset, h, out=other)
+            np.matmul(other, p["W_hh"].mT, out=candidate)
+            candidate += x_part["h"][t]
+            np.tanh(candidate, out=candidate)
+            np.multiply(update, candidate, out=hs[t + 1])        # u c + (1 - u) h
+            np.subtract(1.0, update, out=other)
+            other *= h
+            hs[t + 1] += other
         return hs, gates
 
     def gradients(self, xs, targets):
@@ -140,17 +154,28 @@ class Lockstep:
             np.subtract(candidate, h_prev, out=slope_u)
             slope_u *= update
             slope_u *= other
-            np.subtract(1.0, reset, out=other)                     # h r (1 - r)
+            keep = other                                           # 1 - u, kept for the loop
+            one_minus_r = self._work("one_minus_r", h_prev.shape)  # h r (1 - r)
+            np.subtract(1.0, reset, out=one_minus_r)
             np.multiply(h_prev, reset, out=slope_r)
-            slope_r *= other
+            slope_r *= one_minus_r
             rows = {g: self._work(f"row_{g}", h_prev.shape) for g in "urh"}
+            d_reset_h, part = self._work("d_reset_h", dh.shape), self._work("part", dh.shape)
+            dh_buffers = self._work("dh", (2,) + dh.shape)         # dh_t and dh_{t-1}, in turn
             for t in reversed(range(T)):                           # as in GRU.backward
-                rows["h"][t] = slope_h[t] * dh
-                d_reset_h = rows["h"][t] @ p["W_hh"]
-                rows["u"][t] = slope_u[t] * dh
-                rows["r"][t] = slope_r[t] * d_reset_h
-                dh = ((1.0 - update[t]) * dh + reset[t] * d_reset_h
-                      + rows["u"][t] @ p["W_uh"] + rows["r"][t] @ p["W_rh"])
+                np.multiply(slope_h[t], dh, out=rows["h"][t])
+                np.matmul(rows["h"][t], p["W_hh"], out=d_reset_h)
+                np.multiply(slope_u[t], dh, out=rows["u"][t])
+                np.multiply(slope_r[t], d_reset_h, out=rows["r"][t])
+                dh_prev = dh_buffers[t % 2]                        # dh_{t-1}, summed in the
+                np.multiply(keep[t], dh, out=dh_prev)              # order of GRU.backward
+                np.multiply(reset[t], d_reset_h, out=part)
+                dh_prev += part
+                np.matmul(rows["u"][t], p["W_uh"], out=part)
+                dh_prev += part
+                np.matmul(rows["r"][t], p["W_rh"], out=part)
+                dh_prev += part
+                dh = dh_prev
             grads["W_hh"] = _summed(rows["h"], np.multiply(reset, h_prev, out=other))
             for g in "ur":
                 grads[f"W_{g}h"] = _summed(rows[g], h_prev)
