@@ -223,7 +223,9 @@ class TextStack:
     ``optimizer`` is "sgd" or "adagrad" (the package's ``SGD`` without momentum and
     ``Adagrad``, same formulas); ``lrs``, ``clip_value`` and ``clip_norm`` are one value or
     one per model (None: no clipping of that kind). ``tests/test_charlm.py`` checks that each
-    model's gradient and training equal ``train_tbptt``'s to float32 rounding.
+    model's gradient and training equal ``train_tbptt``'s to float32 rounding. The stack
+    keeps its temporaries in buffers reused from window to window;
+    ``tests/test_textstack_buffers.py`` checks that this changes no bit of any result.
     """
 
     def __init__(self, models, *, optimizer, lrs, clip_value=None, clip_norm=None):
@@ -267,25 +269,47 @@ class TextStack:
             raise ValueError(f"{name} holds {bad!r}; expected numbers > 0 (or None)")
         return out
 
+    def _buffer(self, name, shape):
+        """A reusable scratch array of the stack's dtype, one per name and shape: the same
+        array again at the next call, so its contents last only until then (no new memory
+        per window, the same numbers)."""
+        buffers = self.__dict__.setdefault("_buffers", {})   # subclasses skip __init__
+        key = (name, tuple(shape))
+        if key not in buffers:
+            buffers[key] = np.empty(shape, dtype=self.lrs.dtype)
+        return buffers[key]
+
     def forward(self, inputs, h0):
         """hs (M, k+1, B, H) from h0 (M, B, H), and the log-probabilities log softmax(y_t) of
         every step as rows (M, k*B, V), for character ids ``inputs`` (k, B)."""
+        return self._forward(inputs, h0, scratch=False)
+
+    def _forward(self, inputs, h0, scratch):
+        """``forward``; with ``scratch=True`` hs and the log-probabilities are written into
+        the stack's reusable buffers (valid until the next call with the same shapes)."""
         p = self.params
         M, H, V = p["W_hx"].shape
         k, B = inputs.shape
-        hs = np.empty((M, k + 1, B, H), dtype=p["W_hh"].dtype)
+        dtype = p["W_hh"].dtype
+        new = self._buffer if scratch else (lambda _, shape: np.empty(shape, dtype=dtype))
+        hs = new("hs", (M, k + 1, B, H))
         hs[:, 0] = h0
-        hs[:, 1:] = np.take(np.ascontiguousarray(p["W_hx"].mT), inputs, axis=1)  # W_hx x_t
-        hs[:, 1:] += p["b_h"][:, None, None, :]
-        W_hh_T, recurrent = p["W_hh"].mT, np.empty((M, B, H), dtype=hs.dtype)
+        # W_hx x_t + b_h is column x_t of W_hx plus b_h: added once per character of the
+        # vocabulary (the same sum of the same two numbers), then picked for every step
+        columns = self._buffer("columns", (M, V, H))
+        np.add(p["W_hx"].mT, p["b_h"][:, None, :], out=columns)
+        hs[:, 1:] = np.take(columns, inputs, axis=1)
+        W_hh_T, recurrent = p["W_hh"].mT, self._buffer("recurrent", (M, B, H))
         for t in range(k):                                 # h_t = tanh(W_hh h_{t-1} + ...)
             np.matmul(hs[:, t], W_hh_T, out=recurrent)
             recurrent += hs[:, t + 1]
             np.tanh(recurrent, out=hs[:, t + 1])
-        logs = hs[:, 1:].reshape(M, k * B, H) @ p["W_yh"].mT    # y_t = W_yh h_t + b_y
+        logs = new("logs", (M, k * B, V))                  # y_t = W_yh h_t + b_y
+        np.matmul(hs[:, 1:].reshape(M, k * B, H), p["W_yh"].mT, out=logs)
         logs += p["b_y"][:, None, :]
         logs -= logs.max(axis=2, keepdims=True)
-        logs -= np.log(np.exp(logs).sum(axis=2, keepdims=True))
+        exps = np.exp(logs, out=self._buffer("exps", logs.shape))
+        logs -= np.log(exps.sum(axis=2, keepdims=True))
         return hs, logs
 
     def nats_per_char(self, ids, streams=16, window=100):
@@ -302,7 +326,7 @@ class TextStack:
         h = np.zeros((len(self.models), streams, H), dtype=self.lrs.dtype)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for start in range(0, n, window):
-                hs, logs = self.forward(inputs[start:start + window], h)
+                hs, logs = self._forward(inputs[start:start + window], h, scratch=True)
                 picked = np.arange(logs.shape[1]) * V + targets[start:start + window].ravel()
                 total -= logs.reshape(len(self.models), -1)[:, picked].sum(axis=1,
                                                                            dtype=np.float64)
@@ -319,7 +343,7 @@ class TextStack:
         p = self.params
         M, H, V = p["W_hx"].shape
         k, B = inputs.shape
-        hs, probs = self.forward(inputs, h0)
+        hs, probs = self._forward(inputs, h0, scratch=True)
         rows = hs[:, 1:].reshape(M, k * B, H)
         picked = np.arange(k * B) * V + targets.reshape(-1)
         flat = probs.reshape(M, -1)
@@ -328,16 +352,22 @@ class TextStack:
         flat[:, picked] -= 1.0                             # dy_t = (p_t - e_c) / B
         probs /= B
         grads = {"W_yh": probs.mT @ rows, "b_y": probs.sum(axis=1)}
-        das = (probs @ p["W_yh"]).reshape(M, k, B, H)      # W_yh^T dy_t, overwritten by da_t
-        slopes = 1.0 - np.square(hs[:, 1:])                # g1'(a_t) = 1 - h_t^2
+        das = self._buffer("das", (M, k, B, H))            # W_yh^T dy_t, overwritten by da_t
+        np.matmul(probs, p["W_yh"], out=das.reshape(M, k * B, H))
+        slope = self._buffer("slope", (M, B, H))
         dh = np.zeros((M, B, H), dtype=hs.dtype)
         for t in reversed(range(k)):                       # da_t = g1'(a_t) (dh_t)
             das[:, t] += dh
-            das[:, t] *= slopes[:, t]
+            np.square(hs[:, t + 1], out=slope)
+            np.subtract(1.0, slope, out=slope)             # g1'(a_t) = 1 - h_t^2
+            das[:, t] *= slope
             np.matmul(das[:, t], p["W_hh"], out=dh)        # W_hh^T da_t
         da_rows = das.reshape(M, k * B, H)
         grads["W_hh"] = da_rows.mT @ hs[:, :-1].reshape(M, k * B, H)
-        grads["W_hx"] = da_rows.mT @ np.eye(V, dtype=hs.dtype)[inputs.reshape(-1)]
+        eye = self.__dict__.get("_eye")
+        if eye is None or eye.shape[0] != V:
+            eye = self._eye = np.eye(V, dtype=hs.dtype)
+        grads["W_hx"] = da_rows.mT @ eye[inputs.reshape(-1)]
         grads["b_h"] = da_rows.sum(axis=1)
         return losses, grads, hs[:, -1].copy()
 
@@ -351,22 +381,32 @@ class TextStack:
         M = len(self.models)
         norms = np.sqrt(sum(np.sum(np.square(g).reshape(M, -1), axis=1, dtype=np.float64)
                             for g in grads.values()))
-        self.diverged |= ~np.isfinite(norms)
+        finite = np.isfinite(norms)
+        self.diverged |= ~finite
         scale = np.where(norms > self.clip_norm, self.clip_norm / norms, 1.0)
         scale = np.where(self.diverged, 0.0, scale).astype(self.lrs.dtype)
+        # Steps that would leave every number as it is are skipped: a finite norm means
+        # finite gradients (nothing for nan_to_num), clip bounds of +-inf clip nothing, and
+        # a scale of 1 multiplies by 1.
+        clip, rescale = not np.all(np.isinf(self.clip_value)), not np.all(scale == 1)
         lengths, largest = np.zeros(M), np.zeros(M)
         for name, g in grads.items():
             shape = (M,) + (1,) * (g.ndim - 1)
-            np.nan_to_num(g, copy=False)                   # a diverged model's: scale is 0
-            np.clip(g, -self.clip_value.reshape(shape), self.clip_value.reshape(shape), out=g)
-            g *= scale.reshape(shape)
+            work = self._buffer("step " + name, g.shape)
+            if not np.all(finite):
+                np.nan_to_num(g, copy=False)               # a diverged model's: scale is 0
+            if clip:
+                np.clip(g, -self.clip_value.reshape(shape), self.clip_value.reshape(shape),
+                        out=g)
+            if rescale:
+                g *= scale.reshape(shape)
             if self.adagrad:                               # m <- m + g^2; lr g / sqrt(m + eps)
-                self.memory[name] += g * g
-                g /= np.sqrt(self.memory[name] + 1e-8)
+                self.memory[name] += np.multiply(g, g, out=work)
+                g /= np.sqrt(np.add(self.memory[name], 1e-8, out=work), out=work)
             g *= self.lrs.reshape(shape)
             self.params[name] -= g
-            lengths += np.sum(np.square(g).reshape(M, -1), axis=1, dtype=np.float64)
-            largest = np.maximum(largest, np.abs(g).reshape(M, -1).max(axis=1))
+            lengths += np.sum(np.square(g, out=work).reshape(M, -1), axis=1, dtype=np.float64)
+            largest = np.maximum(largest, np.abs(g, out=work).reshape(M, -1).max(axis=1))
         return norms, np.sqrt(lengths), largest
 
     def train(self, ids, *, window=25, batch_size=32, epochs=1, callback=None):
