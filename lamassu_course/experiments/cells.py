@@ -100,18 +100,23 @@ class LSTMLockstep(Lockstep):
         The four gates of step t are kept one after the other, gates[t] (4, M, B, H) in the
         order i, f, o, c~, so that every line below works on whole contiguous blocks (a
         slice of H = 10 numbers at a time would cost more than the arithmetic).
+
+        The input terms of the four gates are one product with their stacked weights
+        (D, 4H), one per step and model: each entry is the same dot product of length D as
+        with one product per gate, so for B, H >= 2 the numbers are those of the code before
+        that change to the last bit (``tests/test_lstm_lockstep_bits.py``).
         """
         p = self.params
         xs = np.asarray(xs, dtype=p["W_ix"].dtype)
         T, M, B, D = xs.shape
         H = p["W_ih"].shape[-1]
-        rows = self._buffer("rows", (M, T, B, D))
-        rows[...] = xs.transpose(1, 0, 2, 3)
-        rows = rows.reshape(M, T * B, D)
+        W_x = np.concatenate([p[f"W_{gate}x"] for gate in _ORDER], axis=1)   # (M, 4H, D)
+        b = np.concatenate([p[f"b_{gate}"] for gate in _ORDER], axis=1)      # (M, 4H)
+        x_part = self._buffer("x_part", (T, M, B, 4 * H))  # W_x x_t + b, all steps at once:
+        np.matmul(xs, W_x.mT, out=x_part)                  # (B, D) @ (D, 4H) per step, model
+        x_part += b[:, None, :]
         gates = self._buffer("gates", (T, 4, M, B, H))
-        for g, gate in enumerate(_ORDER):                 # W_gx x_t + b_g, all steps at once
-            x_part = rows @ p[f"W_{gate}x"].mT + p[f"b_{gate}"][:, None, :]
-            gates[:, g] = x_part.reshape(M, T, B, H).transpose(1, 0, 2, 3)
+        gates[...] = x_part.reshape(T, M, B, 4, H).transpose(0, 3, 1, 2, 4)
         hs, cs = self._buffer("hs", (T + 1, M, B, H)), self._buffer("cs", (T + 1, M, B, H))
         hs[0], cs[0] = 0.0, 0.0
         tanh_cs = self._buffer("tanh_cs", (T, M, B, H))
@@ -121,11 +126,10 @@ class LSTMLockstep(Lockstep):
             for g in range(4):
                 a[g] += hs[t] @ W_h[g].mT                  # the pre-activations of step t
             sig = a[:3]                                    # i, f, o = sigma(.), computed
-            sig *= 0.5                                     # as (1 + tanh(a / 2)) / 2
-            np.tanh(sig, out=sig)
+            sig *= 0.5                                     # as (1 + tanh(a / 2)) / 2,
+            np.tanh(a, out=a)                              # and c~ = tanh(.)
             sig += 1.0
             sig *= 0.5
-            np.tanh(a[3], out=a[3])                        # c~ = tanh(.)
             np.multiply(a[1], cs[t], out=cs[t + 1])
             cs[t + 1] += a[0] * a[3]                       # c_t = f * c_{t-1} + i * c~
             np.tanh(cs[t + 1], out=tanh_cs[t])
@@ -162,6 +166,9 @@ class LSTMLockstep(Lockstep):
             dh = da[t, 0] @ W_h[0]
             for g in (1, 2, 3):
                 dh += da[t, g] @ W_h[g]
+        rows = self._buffer("rows", (M, T, B, D))          # xs and h_{t-1}, model by model
+        rows[...] = xs.transpose(1, 0, 2, 3)
+        rows = rows.reshape(M, T * B, D)
         h_rows = self._buffer("h_rows", (M, T, B, H))
         h_rows[...] = hs[:-1].transpose(1, 0, 2, 3)
         h_rows = h_rows.reshape(M, T * B, H)
