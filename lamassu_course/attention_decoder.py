@@ -100,8 +100,8 @@ class AttentionDecoder:
         check_shape("x_t", x_t, (None, V), ("B", "V"))
         x_t = as_array("x_t", x_t, p["W_sx"].dtype)
         hs_enc, s_prev, mask = self._checked(hs_enc, s_prev, mask, x_t.shape[0])
-        s_t, context, alpha, _ = self._step(x_t @ p["W_sx"].T + p["b_s"], s_prev, hs_enc,
-                                            hs_enc @ p["U_a"].T, mask)
+        x_term = x_t @ p["W_sx"].T + p["b_s"]  # W_sx x_t + b_s
+        s_t, context, alpha, _ = self._step(x_term, s_prev, hs_enc, hs_enc @ p["U_a"].T, mask)
         return s_t @ p["W_ys"].T + context @ p["W_yc"].T + p["b_y"], s_t, alpha
 
     def forward(self, dec_x, hs_enc, s0=None, mask=None):

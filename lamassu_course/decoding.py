@@ -12,16 +12,18 @@ with the N sequences on axis 0, so that a search can copy or reorder them with
 
 A sequence's score is its summed log-probability, log p(z_1..z_n) = sum_t log p(z_t | z_<t),
 counted up to and including the first ``end`` token. ``greedy_decode`` takes the most likely
-token at every step; ``beam_search`` keeps the ``beam_width`` best partial sequences.
+token at every step; ``beam_search`` keeps the ``beam_width`` best partial sequences of one
+source, ``batch_beam_search`` does the same for many sources at once.
 """
 import numpy as np
 
 from ._checks import check_shape
+from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, get_activation
 from .attention import length_mask
-from .data import one_hot
+from .data import _int_ids, one_hot
 
 __all__ = ["log_softmax", "take_state", "greedy_decode", "teacher_forced_decode",
-           "sequence_log_prob", "beam_search", "length_penalty",
+           "sequence_log_prob", "beam_search", "batch_beam_search", "length_penalty",
            "rnn_decoder_steps", "attention_decoder_steps", "scheduled_inputs"]
 
 
@@ -156,23 +158,85 @@ def beam_search(step_fn, state, start, end, beam_width, max_len, length_norm=Non
         V = log_probs.shape[1]
         total = (scores[:, None] + log_probs).ravel()
         keep = np.argsort(-total, kind="stable")[:beam_width]
-        rows, token = keep // V, keep % V
-        sequences = np.hstack([sequences[rows], token[:, None]])
+        rows, token = np.divmod(keep, V)               # the beam and the token of each
+        sequences = np.concatenate([sequences[rows], token[:, None]], axis=1)
         scores = total[keep]
         ended = token == end
-        finished += [(sequences[i], scores[i]) for i in np.flatnonzero(ended)]
-        live = np.flatnonzero(~ended)
-        if live.size == 0:
-            break
-        beam_width -= int(ended.sum())
-        sequences, scores, token = sequences[live], scores[live], token[live]
-        state = take_state(state, rows[live])
+        if ended.any():                                 # set aside, narrow the beam
+            finished += [(sequences[i], scores[i]) for i in np.flatnonzero(ended)]
+            live = np.flatnonzero(~ended)
+            if live.size == 0:
+                break
+            beam_width -= len(keep) - live.size
+            sequences, scores, token, rows = (a[live] for a in (sequences, scores, token, rows))
+        state = take_state(state, rows)
     else:
         finished += list(zip(sequences, scores))
+    return _ranked(finished, length_norm)
+
+
+def _ranked(finished, length_norm):
+    """(tokens, log p, score) of each finished hypothesis, best score first."""
     alpha = 0.0 if length_norm is None else float(length_norm)
     ranked = [(seq, float(lp), float(lp / length_penalty(len(seq), alpha)))
               for seq, lp in finished]
     return sorted(ranked, key=lambda hyp: -hyp[2])
+
+
+def batch_beam_search(step_fn, state, start, end, beam_width, max_len, length_norm=None):
+    """``beam_search`` for each of the N sources of ``state``, all at once.
+
+    The same search, source by source (each has its own beam, narrowed as its hypotheses
+    finish, and the same ties broken the same way), but one ``step_fn`` call per step runs
+    every live hypothesis of every source, instead of one call per source: on a page that
+    decodes hundreds of sources, ten times faster. ``beam_search`` is the version to read.
+    The log-probabilities can differ from ``beam_search``'s in the last bits (a product
+    over more rows may round differently). Returns a list of N lists, as ``beam_search``'s.
+    """
+    end = _check_int("end", end)
+    beam_width = _check_int("beam_width", beam_width, 1)
+    max_len = _check_int("max_len", max_len, 1)
+    if length_norm is not None and not (np.isfinite(length_norm) and length_norm >= 0):
+        raise ValueError(f"length_norm is {length_norm!r}; expected None or a number >= 0")
+    token = _first_tokens(start, state)
+    N = len(token)
+    source = np.arange(N)                    # the source of each live hypothesis (a row)
+    widths = np.full(N, beam_width)          # each source's beam width, narrowed
+    sequences = np.zeros((N, 0), dtype=int)
+    scores = np.zeros(N)
+    finished = [[] for _ in range(N)]
+    for _ in range(max_len):
+        log_probs, state = step_fn(token, state)
+        V = log_probs.shape[1]
+        # Row b of ``table``: source b's extensions, flattened as beam_search flattens them
+        # (hypothesis by hypothesis, best first); -inf after them sorts last.
+        counts = np.bincount(source, minlength=N)
+        first = np.cumsum(counts) - counts                  # each source's first row
+        rank = np.arange(len(source)) - first[source]       # a row's place in its source
+        table = np.full((N, counts.max() * V), -np.inf)
+        table[source[:, None], rank[:, None] * V + np.arange(V)] = scores[:, None] + log_probs
+        order = np.argsort(-table, axis=1, kind="stable")
+        kept = np.arange(table.shape[1]) < np.minimum(widths, counts * V)[:, None]
+        source, place = np.nonzero(kept)                    # source by source, best first
+        flat = order[source, place]
+        rows, token = np.divmod(flat, V)
+        rows += first[source]
+        sequences = np.concatenate([sequences[rows], token[:, None]], axis=1)
+        scores = table[source, flat]
+        ended = token == end
+        for i in np.flatnonzero(ended):                     # set aside, narrow the beam
+            finished[source[i]].append((sequences[i], scores[i]))
+        widths -= np.bincount(source[ended], minlength=N)
+        live = ~ended
+        if not live.any():
+            break
+        sequences, scores, token, rows, source = (
+            a[live] for a in (sequences, scores, token, rows, source))
+        state = take_state(state, rows)
+    else:
+        for i, b in enumerate(source):
+            finished[b].append((sequences[i], scores[i]))
+    return [_ranked(hyps, length_norm) for hyps in finished]
 
 
 # ---------------------------------------------------------------- adapters
@@ -183,38 +247,62 @@ def _last_states(hs, lengths):
     return hs[1:][np.asarray(lengths) - 1, np.arange(hs.shape[1])]
 
 
-def rnn_decoder_steps(encoder, decoder, src, lengths=None):
+def _encoder_states(encoder, src, hs):
+    """The encoder's states (Tx+1, B, H) on ``src``: ``hs`` if given (already computed, e.g.
+    by a training step that needs them too), else those of ``encoder.forward(src)``."""
+    if hs is None:
+        _, hs = encoder.forward(src)
+    check_shape("hs", hs, (np.shape(src)[0] + 1, np.shape(src)[1], None), ("Tx+1", "B", "H"))
+    return hs
+
+
+def rnn_decoder_steps(encoder, decoder, src, lengths=None, hs=None):
     """(step_fn, state) for Chapter 5's encoder-decoder: two ``VanillaRNN`` networks, the decoder
     started from the encoder's last state, s_0 = h_Tx, reading one-hot tokens.
 
     src (Tx, B, D) the encoder's inputs; ``lengths`` (B,) the real lengths of sources padded
     at the end (s_0 is then each source's state at its own last real step). state = s (B, H).
-    The decoder's H must equal the encoder's.
+    The decoder's H must equal the encoder's. ``hs`` (Tx+1, B, H), if given, are the
+    encoder's states on src (``encoder.forward(src)[1]``), not computed again.
     """
     V = decoder.sizes[0]
-    _, hs = encoder.forward(src)
+    hs = _encoder_states(encoder, src, hs)
     if lengths is not None:
         length_mask(lengths, hs.shape[0] - 1)               # checks them
+    g1 = get_activation(decoder.hidden_activation, HIDDEN_ACTIVATIONS)
+    g2 = get_activation(decoder.output_activation, OUTPUT_ACTIVATIONS)
 
     def step_fn(tokens, s):
-        logits, states = decoder.forward(one_hot(tokens, V)[None], h0=s)
-        return log_softmax(logits[0]), states[-1]
+        # One step of decoder.forward, the same numbers in the same order, without its
+        # checks of the weights at every call (a search calls it thousands of times):
+        # for a one-hot x_t, W_hx x_t is row `token` of W_hx.T.
+        p = decoder.params
+        tokens = _int_ids("tokens", tokens, V)
+        check_shape("tokens", tokens, (len(s),), ("N",))
+        s = np.asarray(s, dtype=p["W_hh"].dtype)     # as forward's h0
+        a = s @ p["W_hh"].T
+        a += p["W_hx"].T[tokens] + p["b_h"]       # W_hh s_{t-1} + (W_hx x_t + b_h)
+        s_t = g1(a)
+        z = s_t @ p["W_yh"].T
+        z += p["b_y"]
+        return log_softmax(g2(z)), s_t
 
     return step_fn, _last_states(hs, lengths)
 
 
-def attention_decoder_steps(encoder, decoder, src, lengths=None):
+def attention_decoder_steps(encoder, decoder, src, lengths=None, hs=None):
     """(step_fn, state) for a ``VanillaRNN`` encoder and an ``AttentionDecoder``: s_0 is the
     encoder's last real state, and the decoder attends to every real encoder state.
 
     The decoder's H must equal the encoder's (s_0 = h_Tx). src (Tx, B, D); ``lengths`` (B,)
     the real lengths of sources padded at the end (the padded positions get attention
-    weight 0). state is a dict with the batch on axis 0:
+    weight 0); ``hs``, if given, the encoder's states on src, as in ``rnn_decoder_steps``.
+    state is a dict with the batch on axis 0:
     "s" (B, H), "hs" (B, Tx, H_enc) (the encoder's states, batch first), "mask" (B, Tx), and
     "alpha" (B, Tx), the attention weights of the last step (for drawing).
     """
     V = decoder.sizes[0]
-    _, hs = encoder.forward(src)
+    hs = _encoder_states(encoder, src, hs)
     Tx, B = hs.shape[0] - 1, hs.shape[1]
     mask = np.ones((B, Tx)) if lengths is None else length_mask(lengths, Tx)
 

@@ -4,11 +4,13 @@ import numpy as np
 import pytest
 
 from lamassu_course import numerical_gradient, relative_error
+from lamassu_course.data import one_hot
 from lamassu_course.decoding import greedy_decode
 from lamassu_course.experiments.attention_task import (
     END, PAD, SRC_SIZE, START, accuracy_by_length, attention_loss, attention_weights,
-    beam_decode, check_disjoint, decode, decoder_steps, first_mistake, make_batch, make_pair,
-    make_split, sequence_accuracy, train_pair, vanilla_loss)
+    beam_decode, check_disjoint, decode, decoder_steps, edit_distance, encode, first_mistake,
+    make_batch, make_pair, make_split, sequence_accuracy, train_pair, vanilla_loss)
+from lamassu_course.experiments.tasks import pad_right
 
 TOLERANCE = 1e-7
 LOSSES = {"vanilla": vanilla_loss, "attention": attention_loss}
@@ -26,6 +28,24 @@ def test_make_batch_by_hand():
     assert copy.targets[:, 0].tolist() == [1, 2, 3, END]
     with pytest.raises(ValueError, match="unknown task 'sort'"):
         make_batch([np.array([1])], "sort")
+
+
+@pytest.mark.parametrize("task", ["reverse", "copy"])
+def test_make_batch_is_the_strings_padded_one_by_one(task):
+    """The batch is built for all strings at once; it must be what padding each string
+    at the end, one column at a time (``tasks.pad_right``), gives, dtypes included."""
+    rng = np.random.default_rng(1)
+    strings = [rng.integers(0, 10, rng.integers(1, 9)) for _ in range(50)]
+    batch = make_batch(strings, task)
+    outs = [s[::-1] if task == "reverse" else s for s in strings]
+    ids, _ = pad_right(strings, value=PAD)
+    targets, mask = pad_right([list(o) + [END] for o in outs], value=END)
+    dec_in = np.vstack([np.full((1, 50), START), targets[:-1]])
+    expected = (one_hot(ids, SRC_SIZE), np.array([len(s) for s in strings]), dec_in,
+                targets, mask)
+    for name, got, want in zip(batch._fields, batch, expected):
+        assert got.dtype == want.dtype, (name, got.dtype, want.dtype)
+        np.testing.assert_array_equal(got, want, err_msg=name)
 
 
 def test_split_is_disjoint_and_held_out_by_length():
@@ -56,10 +76,17 @@ def test_loss_gradients_match_finite_differences_end_to_end(kind, seed):
             if name.startswith("b"):
                 value[:] = np.random.default_rng(seed).standard_normal(value.shape) * 0.5
     batch, loss_fn = _padded_batch(), LOSSES[kind]
-    _, grads = loss_fn(encoder, decoder, batch)
+    loss, grads = loss_fn(encoder, decoder, batch)
+    # the loss alone (grads=False, for the finite differences) is the same number, and so
+    # are loss and gradients given the encoder's states already computed
+    assert loss_fn(encoder, decoder, batch, grads=False) == (loss, None)
+    again, same = loss_fn(encoder, decoder, batch, encoded=encode(encoder, batch))
+    assert again == loss and all(np.array_equal(same[part][name], grads[part][name])
+                                 for part in grads for name in grads[part])
     for part, net in (("encoder", encoder), ("decoder", decoder)):
         for name, value in net.params.items():
-            numeric = numerical_gradient(lambda: loss_fn(encoder, decoder, batch)[0], value)
+            numeric = numerical_gradient(
+                lambda: loss_fn(encoder, decoder, batch, grads=False)[0], value)
             error = relative_error(grads[part][name], numeric)
             assert error < TOLERANCE, f"{kind} {part} {name}: relative error {error:.2e}"
     # the encoder learns only through its states: its output weights get no gradient
@@ -115,6 +142,51 @@ def test_first_mistake_by_hand():
     batch = make_batch([np.array([1, 2]), np.array([3]), np.array([4, 5])], "copy")
     outputs = np.array([[1, 3, 4], [2, 6, 9], [END, 7, 9]])
     assert first_mistake(outputs, batch).tolist() == [-1, 1, 1]
+
+
+def test_edit_distance_by_hand():
+    batch = make_batch([np.array([4, 1, 3]), np.array([5, 6]), np.array([7])], "copy")
+    E = END
+    outputs = np.array([[4, 5, 7], [3, 6, E], [E, E, 9], [9, 9, 9]])   # after <end>: unread
+    assert edit_distance(outputs, batch).tolist() == [1, 0, 0]          # a dropped digit
+    outputs = np.array([[4, 6, 8], [1, 5, E], [2, 6, 9], [3, E, 9], [E, 9, 9]])
+    assert edit_distance(outputs, batch).tolist() == [1, 1, 1]          # extra, extra, swap
+    outputs = np.array([[4, 5, 7], [1, 6, 7], [3, 6, 7], [3, 6, 7]])    # no <end> at all
+    assert edit_distance(outputs, batch).tolist() == [1, 2, 3]
+    assert first_mistake(outputs, batch).tolist() == [3, 2, 1]
+    assert edit_distance(outputs[:0], batch).tolist() == [4, 3, 2]     # nothing written
+    with pytest.raises(ValueError, match="outputs has shape"):
+        edit_distance(outputs[:, :2], batch)
+    with pytest.raises(TypeError, match="outputs has dtype float64; expected integer"):
+        edit_distance(outputs * 1.0, batch)
+
+
+def _levenshtein(a, b):
+    """The textbook recursion, memoised: the reference for ``edit_distance``."""
+    table = {}
+
+    def d(i, j):
+        if min(i, j) == 0:
+            return max(i, j)
+        if (i, j) not in table:
+            table[i, j] = min(d(i - 1, j) + 1, d(i, j - 1) + 1,
+                              d(i - 1, j - 1) + (a[i - 1] != b[j - 1]))
+        return table[i, j]
+    return d(len(a), len(b))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_edit_distance_is_the_levenshtein_distance(seed):
+    rng = np.random.default_rng(seed)
+    strings = [rng.integers(0, 3, rng.integers(1, 6)) for _ in range(40)]
+    batch = make_batch(strings, "copy")
+    outputs = rng.integers(0, 4, (rng.integers(1, 9), len(strings)))
+    outputs[outputs == 3] = END                         # a few <end>s, anywhere
+    for b, distance in enumerate(edit_distance(outputs, batch)):
+        ends = np.flatnonzero(outputs[:, b] == END)
+        out = outputs[:ends[0] + 1, b] if ends.size else outputs[:, b]
+        target = list(strings[b]) + [END]
+        assert distance == _levenshtein(list(out), target), (b, out, target)
 
 
 @pytest.mark.parametrize("kind", ["vanilla", "attention"])

@@ -8,8 +8,9 @@ import pytest
 from lamassu_course import VanillaRNN
 from lamassu_course.attention_decoder import AttentionDecoder
 from lamassu_course.data import one_hot
-from lamassu_course.decoding import (attention_decoder_steps, beam_search, greedy_decode,
-                                     length_penalty, log_softmax, rnn_decoder_steps,
+from lamassu_course.decoding import (attention_decoder_steps, batch_beam_search, beam_search,
+                                     greedy_decode, length_penalty, log_softmax,
+                                     rnn_decoder_steps,
                                      scheduled_inputs, sequence_log_prob, take_state,
                                      teacher_forced_decode)
 
@@ -103,6 +104,49 @@ def test_greedy_can_miss_the_best_output_that_the_beam_finds():
     assert found, "no model where greedy misses the best output"
 
 
+def _many_sources(seed, attention, N=7, V=5):
+    """A random encoder-decoder (weights scaled up, as ``_tiny_pair``) and N sources of
+    different lengths."""
+    rng = np.random.default_rng(seed)
+    encoder = VanillaRNN(2, 3, 1, seed=seed)
+    decoder = AttentionDecoder(V, 3, 3, 2, seed=seed + 100) if attention \
+        else VanillaRNN(V, 3, V, seed=seed + 100)
+    for net in (encoder, decoder):
+        for value in net.params.values():
+            value *= 3.0
+    make = attention_decoder_steps if attention else rnn_decoder_steps
+    lengths = rng.integers(1, 5, N)
+    return make(encoder, decoder, rng.standard_normal((4, N, 2)), lengths)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("attention", [False, True])
+@pytest.mark.parametrize("width, max_len, norm", [(1, 6, None), (2, 6, 1.0), (3, 3, None),
+                                                  (5, 6, 1.0), (7, 4, 0.5)])
+def test_batch_beam_search_is_beam_search_on_each_source(seed, attention, width, max_len,
+                                                         norm):
+    """The same hypotheses in the same order for every source, whether the beam narrows
+    as hypotheses end, stops at max_len with live ones, or is wider than V = 5 at first."""
+    step_fn, state = _many_sources(seed, attention)
+    together = batch_beam_search(step_fn, state, START, END, width, max_len, norm)
+    assert len(together) == 7
+    for b, hyps in enumerate(together):
+        alone = beam_search(step_fn, _one(state, b), START, END, width, max_len, norm)
+        assert len(hyps) == len(alone) == width
+        for (tokens, log_p, score), (tokens_1, log_p_1, score_1) in zip(hyps, alone):
+            np.testing.assert_array_equal(tokens, tokens_1)
+            assert log_p == pytest.approx(log_p_1, abs=1e-12)
+            assert score == pytest.approx(score_1, abs=1e-12)
+
+
+def test_batch_beam_search_refuses_bad_arguments():
+    step_fn, state = _many_sources(0, False)
+    with pytest.raises(ValueError, match="beam_width is 0; expected an integer >= 1"):
+        batch_beam_search(step_fn, state, START, END, 0, 4)
+    with pytest.raises(ValueError, match="length_norm is -1"):
+        batch_beam_search(step_fn, state, START, END, 2, 4, length_norm=-1)
+
+
 def _table_model(rows):
     """A decoder with no weights: at step t every sequence gets the next-token
     probabilities rows[t] (over a, end, start). The state is the step, (N,) ints."""
@@ -155,6 +199,63 @@ def test_rnn_adapter_is_the_encoder_decoder_of_chapter_5():
     step_fn, state = rnn_decoder_steps(encoder, decoder, src, lengths)
     _, log_probs = teacher_forced_decode(step_fn, state, dec_in)
     np.testing.assert_allclose(log_probs, log_softmax(logits), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation, dtype", [("tanh", np.float64), ("relu", np.float64),
+                                               ("tanh", np.float32)])
+def test_rnn_adapter_steps_are_exactly_the_decoder_forward(activation, dtype):
+    """The step function skips forward's checks; its numbers must be those of a one-step
+    ``decoder.forward`` to the bit, for a whole batch and for one source (a beam's N = 1),
+    its states those of the whole sequence's, and it reads the weights when it is called,
+    not when it is built. (A forward over all T steps computes the logits of every step in
+    one product, which may round differently in the last bit.)"""
+    rng = np.random.default_rng(5)
+    encoder = VanillaRNN(2, 4, 1, seed=1, dtype=dtype)
+    decoder = VanillaRNN(5, 4, 5, seed=2, hidden_activation=activation, dtype=dtype)
+    decoder.params["b_h"][:] = rng.standard_normal(4)
+    decoder.params["b_y"][:] = rng.standard_normal(5)
+    src, dec_in = rng.standard_normal((3, 3, 2)), rng.integers(0, 5, (4, 3))
+    step_fn, state = rnn_decoder_steps(encoder, decoder, src)
+    for rows in ([0, 1, 2], [1]):
+        _, states = decoder.forward(one_hot(dec_in[:, rows], 5), h0=state[rows])
+        s = take_state(state, rows)
+        for t in range(4):
+            one, _ = decoder.forward(one_hot(dec_in[t:t + 1, rows], 5), h0=s)
+            log_probs, s = step_fn(dec_in[t, rows], s)
+            np.testing.assert_array_equal(s, states[t + 1])
+            np.testing.assert_array_equal(log_probs, log_softmax(one[0]))
+            assert s.dtype == dtype
+    decoder.params["b_y"][:] = 0.0
+    after, _ = step_fn(dec_in[0], state)
+    np.testing.assert_array_equal(
+        after, log_softmax(decoder.forward(one_hot(dec_in[:1], 5), h0=state)[0][0]))
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_adapters_given_the_encoder_states_do_not_run_the_encoder(attention):
+    rng = np.random.default_rng(3)
+    encoder = VanillaRNN(2, 3, 1, seed=1)
+    decoder = AttentionDecoder(4, 3, 3, 2, seed=2) if attention else VanillaRNN(4, 3, 4, seed=2)
+    make = attention_decoder_steps if attention else rnn_decoder_steps
+    src, lengths = rng.standard_normal((5, 3, 2)), np.array([5, 2, 3])
+    _, hs = encoder.forward(src)
+    step_fn, state = make(encoder, decoder, src, lengths)
+    given_fn, given = make(None, decoder, src, lengths, hs=hs)   # no encoder to run
+    dec_in = rng.integers(0, 4, (3, 3))
+    np.testing.assert_array_equal(teacher_forced_decode(given_fn, given, dec_in)[1],
+                                  teacher_forced_decode(step_fn, state, dec_in)[1])
+    with pytest.raises(ValueError, match=r"hs has shape \(5, 3, 3\); expected \(Tx\+1, B, H\)"):
+        make(None, decoder, src, lengths, hs=hs[1:])
+
+
+def test_rnn_adapter_names_bad_tokens():
+    step_fn, state = _tiny_pair(0)                       # V = 3, two sources
+    with pytest.raises(TypeError, match="tokens has dtype float64; expected integer"):
+        step_fn(np.zeros(2), state)
+    with pytest.raises(ValueError, match=r"tokens holds values in \[0, 3\]"):
+        step_fn(np.array([0, 3]), state)
+    with pytest.raises(ValueError, match=r"tokens has shape \(3,\); expected \(N,\)"):
+        step_fn(np.array([0, 1, 2]), state)
 
 
 def test_attention_adapter_is_the_decoder_forward_with_the_source_mask():

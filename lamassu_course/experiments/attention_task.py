@@ -4,10 +4,10 @@ bottleneck.
 A source is 1 to L digits; the target is the same digits (``task="copy"``) or the digits
 reversed (``task="reverse"``), then ``<end>``. A vanilla encoder-decoder must carry every digit
 in its one state s_0 = h_Tx; a decoder with attention reads the encoder's state at every
-position instead. Sources are padded at the end (``tasks.pad_right``) and read with their
-lengths: s_0 is each source's state at its own last real digit, padded positions get
-attention weight 0, and padded target steps are masked out of the loss, so an example's loss
-and gradients do not depend on the batch it is in.
+position instead. Sources are padded at the end and read with their lengths: s_0 is each
+source's state at its own last real digit, padded positions get attention weight 0, and
+padded target steps are masked out of the loss, so an example's loss and gradients do not
+depend on the batch it is in.
 
 Vocabularies: source digits 0-9 and ``<pad>`` = 10 (D = 11); target digits 0-9, ``<end>`` = 10,
 ``<start>`` = 11 (V = 12; ``<start>`` is only ever an input).
@@ -16,23 +16,23 @@ from collections import namedtuple
 
 import numpy as np
 
+from .._checks import check_shape
 from ..attention import length_mask
 from ..attention_decoder import AttentionDecoder
 from ..data import one_hot
 from ..decoding import (attention_decoder_steps, beam_search, greedy_decode,
                         rnn_decoder_steps, scheduled_inputs, take_state)
-from ..layers import hidden_backward
+from ..layers import hidden_backward, hidden_forward
 from ..losses import softmax_cross_entropy
 from ..optim import Adagrad, clip_by_global_norm
 from ..rnn import VanillaRNN
 from .seq2seq import minibatches
-from .tasks import pad_right
 
 __all__ = ["PAD", "END", "START", "SRC_SIZE", "TGT_SIZE", "TASKS", "Batch",
            "digit_strings", "make_split", "check_disjoint", "make_batch", "encode",
            "vanilla_loss", "attention_loss", "make_pair", "decoder_steps", "train_pair",
            "decode", "beam_decode", "attention_weights", "sequence_accuracy", "first_mistake",
-           "accuracy_by_length"]
+           "edit_distance", "accuracy_by_length"]
 
 PAD, END, START = 10, 10, 11
 SRC_SIZE, TGT_SIZE = 11, 12
@@ -94,19 +94,32 @@ def make_batch(strings, task="reverse"):
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
     strings = [np.asarray(s) for s in strings]
-    ids, _ = pad_right(strings, value=PAD)
-    outs = [s[::-1] if task == "reverse" else s for s in strings]
-    targets, mask = pad_right([list(o) + [END] for o in outs], value=END)
-    dec_in = np.vstack([np.full((1, len(strings)), START), targets[:-1]])
     lengths = np.array([len(s) for s in strings])
+    # The padding of ``tasks.pad_right``, for the whole batch at once (training makes a
+    # batch at every update): column b holds string b, then PAD (sources) or END (targets).
+    steps = np.arange(lengths.max())[:, None]
+    real = steps < lengths                                   # (Tx, N)
+    ids = np.full(real.shape, PAD)
+    ids.T[real.T] = np.concatenate(strings)                  # string after string
+    if task == "reverse":                                    # position t: digit n - 1 - t
+        ids_out = np.take_along_axis(ids, np.where(real, lengths - 1 - steps, 0), axis=0)
+    else:
+        ids_out = ids
+    targets = np.vstack([np.where(real, ids_out, END), np.full((1, len(strings)), END)])
+    mask = (np.arange(len(targets))[:, None] <= lengths).astype(float)   # digits and <end>
+    dec_in = np.vstack([np.full((1, len(strings)), START), targets[:-1]])
     return Batch(one_hot(ids, SRC_SIZE), lengths, dec_in, targets, mask)
 
 
 # ---------------------------------------------------------------- losses
 def encode(encoder, batch):
     """Run the encoder: (hs (Tx+1, N, H), s0 (N, H)), s0 each source's state at its last real
-    digit, hs[lengths[b], b]."""
-    _, hs = encoder.forward(batch.src)
+    digit, hs[lengths[b], b]. The states of ``encoder.forward``, without its outputs y_t,
+    which nothing reads."""
+    p = encoder.params
+    h0 = np.zeros((len(batch.lengths), p["W_hh"].shape[0]), dtype=p["W_hx"].dtype)
+    hs = hidden_forward(batch.src, h0, p["W_hx"], p["W_hh"], p["b_h"],
+                        encoder.hidden_activation)
     return hs, hs[batch.lengths, np.arange(len(batch.lengths))]
 
 
@@ -122,30 +135,37 @@ def _encoder_grads(encoder, batch, hs, dhs, ds0):
             "W_yh": np.zeros_like(p["W_yh"]), "b_y": np.zeros_like(p["b_y"])}
 
 
-def vanilla_loss(encoder, decoder, batch, dec_in=None):
+def vanilla_loss(encoder, decoder, batch, dec_in=None, encoded=None, grads=True):
     """Loss and gradients of the vanilla encoder-decoder (two ``VanillaRNN``s, s_0 = the
     encoder's last real state), teacher forcing: L = (1/N) sum masked CE. ``dec_in``
-    replaces ``batch.dec_in`` (scheduled sampling). Returns (loss, {"encoder": grads,
-    "decoder": grads}), as ``experiments.seq2seq.encoder_decoder_loss``."""
+    replaces ``batch.dec_in`` (scheduled sampling); ``encoded``, if given, is ``encode``'s
+    (hs, s0), already computed. Returns (loss, {"encoder": grads, "decoder": grads}), as
+    ``experiments.seq2seq.encoder_decoder_loss``; with ``grads=False``, (loss, None), the
+    loss alone (half the work, for finite differences)."""
     dec_x = one_hot(batch.dec_in if dec_in is None else dec_in, TGT_SIZE)
-    hs, s0 = encode(encoder, batch)
+    hs, s0 = encode(encoder, batch) if encoded is None else encoded
     logits, ss = decoder.forward(dec_x, h0=s0)
     loss, dlogits = softmax_cross_entropy(logits, batch.targets, batch.mask)
+    if not grads:
+        return loss, None
     grads = decoder.backward(dec_x, ss, dlogits)
     enc = _encoder_grads(encoder, batch, hs, np.zeros_like(hs[1:]), grads["h0"])
     return loss, {"encoder": enc, "decoder": {k: grads[k] for k in decoder.params}}
 
 
-def attention_loss(encoder, decoder, batch, dec_in=None):
+def attention_loss(encoder, decoder, batch, dec_in=None, encoded=None, grads=True):
     """Loss and gradients of a ``VanillaRNN`` encoder and an ``AttentionDecoder``: s_0 the
     encoder's last real state, attention over its real states (padding masked), teacher
     forcing. The encoder's gradient enters at every state (dL/dh_j from the attention) and at
-    s_0. Returns (loss, {"encoder": grads, "decoder": grads})."""
+    s_0. ``dec_in``, ``encoded`` and ``grads`` as in ``vanilla_loss``. Returns (loss,
+    {"encoder": grads, "decoder": grads})."""
     dec_x = one_hot(batch.dec_in if dec_in is None else dec_in, TGT_SIZE)
-    hs, s0 = encode(encoder, batch)
+    hs, s0 = encode(encoder, batch) if encoded is None else encoded
     mask = length_mask(batch.lengths, hs.shape[0] - 1)
     logits, cache = decoder.forward(dec_x, hs[1:], s0, mask)
     loss, dlogits = softmax_cross_entropy(logits, batch.targets, batch.mask)
+    if not grads:
+        return loss, None
     grads = decoder.backward(dec_x, cache, dlogits)
     enc = _encoder_grads(encoder, batch, hs, grads["hs_enc"], grads["s0"])
     return loss, {"encoder": enc, "decoder": {k: grads[k] for k in decoder.params}}
@@ -167,11 +187,12 @@ def make_pair(kind, hidden_size, seed, attn_size=None):
     return encoder, decoder
 
 
-def decoder_steps(encoder, decoder, batch):
-    """(step_fn, state) of ``decoding`` for either kind of pair, on ``batch``'s sources."""
+def decoder_steps(encoder, decoder, batch, hs=None):
+    """(step_fn, state) of ``decoding`` for either kind of pair, on ``batch``'s sources
+    (``hs``: the encoder's states on them, if already computed)."""
     make = attention_decoder_steps if isinstance(decoder, AttentionDecoder) \
         else rnn_decoder_steps
-    return make(encoder, decoder, batch.src, batch.lengths)
+    return make(encoder, decoder, batch.src, batch.lengths, hs)
 
 
 def train_pair(kind, train, hidden_size, seed, *, task="reverse", steps=1000, batch_size=32,
@@ -199,11 +220,12 @@ def train_pair(kind, train, hidden_size, seed, *, task="reverse", steps=1000, ba
     for i, idx in enumerate(order):
         batch = make_batch([train[j] for j in idx], task)
         rate = eps(i) if callable(eps) else eps
+        encoded = encode(encoder, batch)          # once, for the loss and the sampling
         dec_in = None
         if rate > 0:
-            dec_in = scheduled_inputs(*decoder_steps(encoder, decoder, batch), batch.dec_in,
-                                      rate, rng, sample)
-        losses[i], grads = loss_fn(encoder, decoder, batch, dec_in)
+            dec_in = scheduled_inputs(*decoder_steps(encoder, decoder, batch, encoded[0]),
+                                      batch.dec_in, rate, rng, sample)
+        losses[i], grads = loss_fn(encoder, decoder, batch, dec_in, encoded)
         flat = {("e", k): g for k, g in grads["encoder"].items()}
         flat.update({("d", k): g for k, g in grads["decoder"].items()})
         flat, _ = clip_by_global_norm(flat, clip_norm)
@@ -257,6 +279,43 @@ def first_mistake(outputs, batch):
     the output is exactly right (steps after the target's ``<end>`` are not read)."""
     wrong = (outputs != batch.targets) & (batch.mask == 1)
     return np.where(wrong.any(axis=0), wrong.argmax(axis=0), -1)
+
+
+def edit_distance(outputs, batch):
+    """(N,) ints: the edit (Levenshtein) distance between each output and its target, the
+    fewest insertions, deletions and substitutions of one token that turn one into the other.
+
+    ``outputs`` (Ty, N), e.g. ``decode``'s, each read up to and including its first
+    ``<end>`` (all Ty tokens if it has none); targets up to their ``<end>``. Unlike a count
+    of the positions where the two differ, a dropped or an extra token costs 1, not one at
+    every later position: the output "4 3 <end>" for the target "4 1 3 <end>" is 1 edit
+    away, though it differs from it at every position from the second on."""
+    outputs = np.asarray(outputs)
+    Ty, N = batch.targets.shape
+    if outputs.dtype.kind not in "iu":
+        raise TypeError(f"outputs has dtype {outputs.dtype}; expected integer tokens")
+    check_shape("outputs", outputs, (None, N), ("T", "N"))
+    ends = outputs == END
+    out_len = np.full(N, len(outputs))                       # no <end>: all of it
+    if ends.any():
+        has_end = ends.any(axis=0)
+        out_len[has_end] = ends[:, has_end].argmax(axis=0) + 1   # up to the first <end>
+    tgt_len = batch.mask.sum(axis=0).astype(int)
+    columns = np.arange(N)
+    # row[j, b]: the distance between the first i tokens of output b and the first j of
+    # its target, one row i at a time (the classic table, for every example at once)
+    row = np.repeat(np.arange(Ty + 1)[:, None], N, axis=1)
+    distance = tgt_len.copy()                  # an empty output: every target token
+    for i in range(1, len(outputs) + 1):
+        new = np.empty_like(row)
+        new[0] = i
+        for j in range(1, Ty + 1):
+            swap = row[j - 1] + (outputs[i - 1] != batch.targets[j - 1])
+            new[j] = np.minimum(np.minimum(row[j], new[j - 1]) + 1, swap)
+        row = new
+        done = out_len == i
+        distance[done] = row[tgt_len[done], columns[done]]
+    return distance
 
 
 def sequence_accuracy(outputs, batch):

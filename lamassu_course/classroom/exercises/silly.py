@@ -486,7 +486,7 @@ def check_contraction_rate(fn):
     multiplied from the right (the math's W is W_hh.T), Bh (H,), and one sequence as a row,
     h_star (H,) and x (D,), so the pre-activation is a* = h_star @ W_hh + x @ W_xh + Bh. ``dg``
     is g', the slope of the activation, taken at the pre-activation: dg(a) works entrywise.
-    The cases use tanh, the logistic sigmoid and softsign a / (1 + |a|)."""
+    The cases use tanh, the logistic sigmoid and softsign a / (1 + abs(a))."""
     def a_with(c, **change):
         return _pre_activation(**_weights_of(c) | change)
     wrong = [
