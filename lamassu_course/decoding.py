@@ -141,11 +141,7 @@ def beam_search(step_fn, state, start, end, beam_width, max_len, length_norm=Non
     of tokens including ``end`` (no normalisation if ``length_norm`` is None).
     Returns a list of (tokens (n,) ints, log p, score), best first.
     """
-    end = _check_int("end", end)
-    beam_width = _check_int("beam_width", beam_width, 1)
-    max_len = _check_int("max_len", max_len, 1)
-    if length_norm is not None and not (np.isfinite(length_norm) and length_norm >= 0):
-        raise ValueError(f"length_norm is {length_norm!r}; expected None or a number >= 0")
+    end, beam_width, max_len = _search_args(end, beam_width, max_len, length_norm)
     token = _first_tokens(start, state)
     if len(token) != 1:
         raise ValueError(f"state holds {len(token)} sequences on axis 0; expected 1 "
@@ -175,6 +171,14 @@ def beam_search(step_fn, state, start, end, beam_width, max_len, length_norm=Non
     return _ranked(finished, length_norm)
 
 
+def _search_args(end, beam_width, max_len, length_norm):
+    """The beam searches' arguments, checked: (end, beam_width, max_len) as ints."""
+    if length_norm is not None and not (np.isfinite(length_norm) and length_norm >= 0):
+        raise ValueError(f"length_norm is {length_norm!r}; expected None or a number >= 0")
+    return (_check_int("end", end), _check_int("beam_width", beam_width, 1),
+            _check_int("max_len", max_len, 1))
+
+
 def _ranked(finished, length_norm):
     """(tokens, log p, score) of each finished hypothesis, best score first."""
     alpha = 0.0 if length_norm is None else float(length_norm)
@@ -193,11 +197,7 @@ def batch_beam_search(step_fn, state, start, end, beam_width, max_len, length_no
     The log-probabilities can differ from ``beam_search``'s in the last bits (a product
     over more rows may round differently). Returns a list of N lists, as ``beam_search``'s.
     """
-    end = _check_int("end", end)
-    beam_width = _check_int("beam_width", beam_width, 1)
-    max_len = _check_int("max_len", max_len, 1)
-    if length_norm is not None and not (np.isfinite(length_norm) and length_norm >= 0):
-        raise ValueError(f"length_norm is {length_norm!r}; expected None or a number >= 0")
+    end, beam_width, max_len = _search_args(end, beam_width, max_len, length_norm)
     token = _first_tokens(start, state)
     N = len(token)
     source = np.arange(N)                    # the source of each live hypothesis (a row)
