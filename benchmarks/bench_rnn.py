@@ -17,15 +17,20 @@ implementations do that same work on the same weights:
 
 * ``VanillaRNN`` (lamassu_course): time-major batches, one (B, H) @ (H, H) product per step,
   every product that does not depend on the recurrence done once over all T * B rows.
-  Its ``backward`` also returns dL/dxs and dL/dh0, which the references do not compute.
+  Its ``backward`` also returns dL/dxs and dL/dh0; torch is asked for them too.
   Timed in float64 and, as ``VanillaRNN(..., dtype=np.float32)`` with float32 xs and R, in
   float32 (the float64 weights rounded to float32).
 * ``loop``: ``min_char_rnn_loss`` below, the min-char-rnn way (Karpathy): one sequence at a
   time, column vectors, matrix-vector products, weight gradients with ``np.outer``.
 * ``torch``: ``torch.nn.RNN(D, H, nonlinearity='tanh')`` + ``torch.nn.Linear(H, K)`` with
-  autograd (forward, ``loss.backward()``), in float64 and float32, when torch imports.
+  autograd (forward, ``loss.backward()``, xs and h0 requiring grad), in float64 and
+  float32, when torch imports.
 
-Before any timing, the gradients of the loop (to 1e-10), of torch in float64 (to 1e-8)
+Every process asks glibc to keep freed memory (``keep_freed_memory``); VanillaRNN and
+torch are timed a second time with glibc's defaults (the ``-glibc`` implementations).
+
+Before any timing, the gradients of the loop (to 1e-10), of torch in float64 (to 1e-8,
+dL/dxs and dL/dh0 included)
 and of ``VanillaRNN`` in float32 (to 1e-4 of the largest gradient entry) are checked against
 ``VanillaRNN`` in float64 on a small case; a mismatch stops the run.
 
@@ -40,6 +45,7 @@ import argparse
 import ctypes
 import datetime
 import glob
+import hashlib
 import json
 import os
 import platform
@@ -170,31 +176,38 @@ def torch_model(torch, rnn, dtype):
 
 
 def torch_step(torch, rnn, xs, R, dtype):
+    """One torch training step doing VanillaRNN's work: the weights' gradients and, as
+    ``VanillaRNN.backward`` returns them, dL/dxs and dL/dh0 (xs and a zero h0 require grad).
+    Returns (step, cell, head, inputs): after ``step()``, ``inputs`` holds xs and h0 with
+    their ``.grad``."""
     cell, head = torch_model(torch, rnn, dtype)
-    xs_t = torch.from_numpy(xs).to(dtype)
+    T, B, _ = xs.shape
+    inputs = {"xs": torch.from_numpy(xs).to(dtype).requires_grad_(True),
+              "h0": torch.zeros(1, B, rnn.sizes[1], dtype=dtype, requires_grad=True)}
     R_t = torch.from_numpy(R).to(dtype)
-    params = list(cell.parameters()) + list(head.parameters())
+    leaves = list(cell.parameters()) + list(head.parameters()) + list(inputs.values())
 
     def step():
-        for param in params:
-            param.grad = None
-        out, _ = cell(xs_t)
+        for leaf in leaves:
+            leaf.grad = None
+        out, _ = cell(inputs["xs"], inputs["h0"])
         loss = (head(out) * R_t).sum()
         loss.backward()
         return loss
-    return step, cell, head
+    return step, cell, head, inputs
 
 
-def torch_grads(cell, head):
+def torch_grads(cell, head, inputs):
     return {"W_hx": cell.weight_ih_l0.grad, "W_hh": cell.weight_hh_l0.grad,
-            "W_yh": head.weight.grad, "b_h": cell.bias_ih_l0.grad, "b_y": head.bias.grad}
+            "W_yh": head.weight.grad, "b_h": cell.bias_ih_l0.grad, "b_y": head.bias.grad,
+            "xs": inputs["xs"].grad, "h0": inputs["h0"].grad[0]}
 
 
 # --------------------------------------------------------------------------------------
 # Verification
 # --------------------------------------------------------------------------------------
-def max_abs_error(grads, reference):
-    return max(float(np.max(np.abs(np.asarray(grads[n]) - reference[n]))) for n in GRAD_NAMES)
+def max_abs_error(grads, reference, names=GRAD_NAMES):
+    return max(float(np.max(np.abs(np.asarray(grads[n]) - reference[n]))) for n in names)
 
 
 def verify(torch):
@@ -228,12 +241,13 @@ def verify(torch):
         f"loop gradients differ from VanillaRNN by {errors['loop']:.3g} > {LOOP_TOLERANCE}")
 
     if torch is not None:
-        step, cell, head = torch_step(torch, rnn, xs, R, torch.float64)
+        step, cell, head, inputs = torch_step(torch, rnn, xs, R, torch.float64)
         torch_loss = float(step().detach())
-        grads = {n: g.detach().numpy() for n, g in torch_grads(cell, head).items()}
+        grads = {n: g.detach().numpy() for n, g in torch_grads(cell, head, inputs).items()}
         # nn.RNN has two hidden biases, bias_ih and bias_hh; both must receive dL/db_h.
         bias_hh_error = float(np.max(np.abs(cell.bias_hh_l0.grad.numpy() - ref["b_h"])))
-        errors["torch"] = max(max_abs_error(grads, ref), bias_hh_error, abs(torch_loss - loss))
+        errors["torch"] = max(max_abs_error(grads, ref, GRAD_NAMES + ("xs", "h0")),
+                              bias_hh_error, abs(torch_loss - loss))
         assert errors["torch"] <= TORCH_TOLERANCE, (
             f"torch gradients differ from VanillaRNN by {errors['torch']:.3g} > {TORCH_TOLERANCE}")
     return errors
@@ -242,10 +256,38 @@ def verify(torch):
 # --------------------------------------------------------------------------------------
 # Timing
 # --------------------------------------------------------------------------------------
-IMPLEMENTATIONS = ("vanilla", "loop", "torch64", "vanilla32", "torch32")
+IMPLEMENTATIONS = ("vanilla", "loop", "torch64", "vanilla32", "torch32",
+                   "vanilla-glibc", "torch64-glibc", "vanilla32-glibc", "torch32-glibc")
+# glibc's mallopt parameters (malloc.h) and the values every implementation's process gets
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD = 32 * 2**20      # the largest glibc accepts on 64-bit Linux
+TRIM_THRESHOLD = 512 * 2**20
+
+
+def keep_freed_memory():
+    """Ask glibc's malloc to keep freed memory in the process for the next allocation.
+
+    By default glibc serves a large allocation with a fresh ``mmap`` and hands the pages
+    back to the OS when the array is freed, or trims the top of the heap once more than
+    twice the last such size is free. A training step allocates its (T, B, H) arrays afresh
+    every iteration, so every iteration page-faults them in again (the kernel zeroes each
+    4 kB page): a fifth of a VanillaRNN step at the sizes below. Allocations up to 32 MB
+    from the heap and a heap trimmed only above 512 MB keep those pages mapped. The numbers
+    computed are the same (bit for bit, checked by ``verify``'s hash). Returns True when
+    glibc took both settings, False elsewhere (macOS, musl): the timings are then glibc's
+    defaults. The benchmark calls this in every implementation's process (torch's and the
+    loop's too); the ``-glibc`` implementations are timed again without it.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+                    and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    except (OSError, AttributeError):
+        return False
 
 
 def make_step(impl, torch, rnn, xs, R):
+    impl = impl.removesuffix("-glibc")
     if impl in ("vanilla", "vanilla32"):
         return vanilla_step(rnn, xs, R)
     if impl == "loop":
@@ -284,11 +326,21 @@ def time_repeats(step, repeats, warmup, min_time):
 def worker(impl, sizes, repeats, warmup, min_time):
     """Time one implementation on every size, in this process: {size name: [seconds, ...]}."""
     torch = import_torch(impl.startswith("torch"))
+    if not impl.endswith("-glibc") and not keep_freed_memory():
+        print("warning: glibc's mallopt is not available; its defaults are timed",
+              file=sys.stderr)
     out = {}
-    dtype = np.float32 if impl == "vanilla32" else np.float64
+    dtype = np.float32 if impl.startswith("vanilla32") else np.float64
     for name, T, B, D, H, K in sizes:
         rnn, xs, R = make_problem(T, B, D, H, K, dtype=dtype)
-        out[name] = time_repeats(make_step(impl, torch, rnn, xs, R), repeats, warmup, min_time)
+        step = make_step(impl, torch, rnn, xs, R)
+        out[name] = time_repeats(step, repeats, warmup, min_time)
+        if impl.startswith("vanilla"):   # the numbers of one more step, to compare processes
+            loss, grads = step()
+            digest = hashlib.sha256(np.asarray(loss).tobytes())
+            for key in sorted(grads):
+                digest.update(np.ascontiguousarray(grads[key]).tobytes())
+            out["sha256 " + name] = digest.hexdigest()
     return out
 
 
@@ -340,7 +392,10 @@ def time_isolated(impls, args, threads):
     for _, result in used:
         for impl, sizes in result.items():
             for name, values in sizes.items():
-                times[impl].setdefault(name, []).extend(values)
+                if name.startswith("sha256 "):
+                    times[impl].setdefault(name, set()).add(values)
+                else:
+                    times[impl].setdefault(name, []).extend(values)
     loads = [other for other, _ in used if other is not None]
     return times, (max(loads) if loads else None), discarded
 
@@ -474,10 +529,26 @@ def table(rows):
     return "\n".join(lines)
 
 
+def glibc_table(rows):
+    """VanillaRNN and torch again, with glibc's default allocator settings in both."""
+    lines = ["| size | VanillaRNN tok/s | torch f64 tok/s | VanillaRNN / torch f64 "
+             "| VanillaRNN f32 tok/s | torch f32 tok/s | VanillaRNN f32 / torch f32 |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        a, b, c, d = (r.get(k) for k in ("vanilla-glibc", "torch64-glibc",
+                                          "vanilla32-glibc", "torch32-glibc"))
+        lines.append(f"| {r['name']} | {_rate(a)} | {_rate(b)} | {_ratio(a, b)} "
+                     f"| {_rate(c)} | {_rate(d)} | {_ratio(c, d)} |")
+    return "\n".join(lines)
+
+
 def spread_table(rows):
     """(slowest - fastest) / median of the repeats: how far to trust each number."""
     columns = [("vanilla", "VanillaRNN"), ("loop", "loop"), ("torch64", "torch f64"),
-               ("vanilla32", "VanillaRNN f32"), ("torch32", "torch f32")]
+               ("vanilla32", "VanillaRNN f32"), ("torch32", "torch f32"),
+               ("vanilla-glibc", "VanillaRNN glibc"), ("torch64-glibc", "torch f64 glibc"),
+               ("vanilla32-glibc", "VanillaRNN f32 glibc"),
+               ("torch32-glibc", "torch f32 glibc")]
     lines = ["| size | " + " | ".join(title for _, title in columns) + " |",
              "|---|" + "---:|" * len(columns)]
     for r in rows:
@@ -552,6 +623,9 @@ def main(argv=None):
                              "of the machine (default 0.05)")
     parser.add_argument("--retries", type=int, default=6,
                         help="rounds that may be discarded and rerun before giving up")
+    parser.add_argument("--no-glibc", action="store_true",
+                        help="skip the second timing of VanillaRNN and torch with glibc's "
+                             "default allocator settings")
     parser.add_argument("--worker", choices=IMPLEMENTATIONS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sizes = QUICK_SIZES if args.quick else SIZES
@@ -571,7 +645,8 @@ def main(argv=None):
         return
 
     errors = verify(torch)
-    print("gradient check against VanillaRNN (max abs error over W_hx, W_hh, W_yh, b_h, b_y, L):")
+    print("gradient check against VanillaRNN (max abs error over W_hx, W_hh, W_yh, b_h, b_y, L; "
+          "torch also dL/dxs and dL/dh0):")
     print(f"  loop : {errors['loop']:.3g} (tolerance {LOOP_TOLERANCE:g})")
     if "torch" in errors:
         print(f"  torch float64: {errors['torch']:.3g} (tolerance {TORCH_TOLERANCE:g})")
@@ -582,13 +657,22 @@ def main(argv=None):
         print(f"{key}: {value}")
     print()
 
-    impls = ["vanilla"] + ([] if args.no_loop else ["loop"])
-    impls += ([] if torch is None else ["torch64"]) + ["vanilla32"]
-    impls += [] if torch is None else ["torch32"]
+    impls = [impl for impl in IMPLEMENTATIONS
+             if not (args.no_loop and impl == "loop")
+             and not (torch is None and impl.startswith("torch"))
+             and not (args.no_glibc and impl.endswith("-glibc"))]
     print(f"timing {', '.join(impls)}: {args.rounds} round(s) of {args.repeats} repeats, "
           f"each implementation in its own process", end=" ", flush=True)
     times, other_load, discarded = time_isolated(impls, args, threads)
 
+    # the allocator setting changes where arrays live, never a number: same bytes everywhere
+    for name, *_ in sizes:
+        for impl in ("vanilla", "vanilla32"):
+            digests = set().union(*(times.get(key, {}).get("sha256 " + name, set())
+                                    for key in (impl, impl + "-glibc")))
+            assert len(digests) == 1, (
+                f"{impl} at {name}: the gradients differ between processes or allocator "
+                f"settings ({len(digests)} different SHA-256 digests)")
     rows = []
     for name, T, B, D, H, K in sizes:
         row = {"name": name, "T": T, "B": B, "D": D, "H": H, "K": K}
@@ -611,6 +695,10 @@ def main(argv=None):
     print(f"CPU used by other processes (worst round used): {env[next(reversed(env))]}")
     print()
     print(text)
+    glibc = None if args.no_glibc else glibc_table(rows)
+    if glibc:
+        print("\nwith glibc's default allocator settings (both sides):")
+        print(glibc)
     print()
     print("spread of the repeats, (slowest - fastest) / median:")
     print(spread)
@@ -620,7 +708,10 @@ def main(argv=None):
     if not (args.quick or args.no_write):
         lines = ["# VanillaRNN throughput", "",
                  "Written by `python benchmarks/bench_rnn.py`; see `benchmarks/README.md`.",
-                 "Forward + full BPTT of L = sum(ys * R), float64 unless the column says f32;",
+                 "Forward + full BPTT of L = sum(ys * R): the gradients of the five weights and "
+                 "of xs and h0 on every side but the loop's (weights only);",
+                 "float64 unless the column says f32; every process asks glibc to keep freed "
+                 "memory (`keep_freed_memory`; the last table without it);",
                  "tokens/s = T * B / median seconds per iteration over "
                  f"{args.rounds} rounds x {args.repeats} repeats (each implementation in its "
                  f"own process, {args.warmup} warm-up iterations, each repeat >= "
@@ -630,6 +721,9 @@ def main(argv=None):
                   + (f", torch float64 {errors['torch']:.3g}" if "torch" in errors else "")
                   + f"; VanillaRNN float32 {errors['vanilla32']:.3g} of the largest entry", ""]
         lines += [text, ""] + [f"- {note}" for note in notes]
+        if glibc:
+            lines += ["", "The same, with glibc's default allocator settings in both processes "
+                      "(each iteration page-faults its fresh arrays in again):", "", glibc]
         lines += ["", "Spread of the repeats, (slowest - fastest) / median "
                   "(a large spread means a noisy machine):", "", spread]
         args.output.write_text("\n".join(lines) + "\n")
