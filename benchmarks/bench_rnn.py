@@ -273,7 +273,8 @@ def keep_freed_memory():
     every iteration, so every iteration page-faults them in again (the kernel zeroes each
     4 kB page): a fifth of a VanillaRNN step at the sizes below. Allocations up to 32 MB
     from the heap and a heap trimmed only above 512 MB keep those pages mapped. The numbers
-    computed are the same (bit for bit, checked by ``verify``'s hash). Returns True when
+    computed are the same (bit for bit: ``main`` compares the SHA-256 of every VanillaRNN
+    worker's gradients, with and without the setting). Returns True when
     glibc took both settings, False elsewhere (macOS, musl): the timings are then glibc's
     defaults. The benchmark calls this in every implementation's process (torch's and the
     loop's too); the ``-glibc`` implementations are timed again without it.
